@@ -1,1 +1,64 @@
-Console.WriteLine("placeholder");
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RnnService.Core.Storage;
+using RnnService.Core.Training;
+using RnnService.Trainer;
+using Serilog;
+
+const string Usage = """
+    Usage: dotnet run --project src/RnnService.Trainer -c Release -- <command> [--Setting value ...]
+      train       train on the names data and publish the model to the models folder (made current)
+      benchmark   seconds per epoch of the reference, reference with length-grouped batches, and default configurations
+    Settings: DataDirectory, ModelsDirectory, TorchThreads, Preset (Default|Reference), Activate (true|false),
+              BenchmarkEpochs, and every training setting (HiddenSize, Epochs, BatchSize, LearningRate, Seed, ...).
+    """;
+
+var command = args.FirstOrDefault();
+if (command is not ("train" or "benchmark"))
+{
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+var builder = Host.CreateApplicationBuilder(args[1..]);
+builder.Services.AddSerilog((_, logger) => logger
+    .ReadFrom.Configuration(builder.Configuration)
+    .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}", formatProvider: CultureInfo.InvariantCulture));
+var options = builder.Configuration.Get<TrainerOptions>() ?? new TrainerOptions();
+builder.Services.AddSingleton(new ModelStore(options.ModelsDirectory));
+builder.Services.AddSingleton<TrainingRunner>();
+using var host = builder.Build();
+var logger = host.Services.GetRequiredService<ILogger<Program>>();
+
+TorchSharp.torch.set_num_threads(options.TorchThreads);
+var config = options.Preset.Equals("Reference", StringComparison.OrdinalIgnoreCase) ? TrainingConfig.Reference : new TrainingConfig();
+builder.Configuration.Bind(config);
+var errors = config.Validate();
+if (errors.Count > 0)
+{
+    foreach (var (setting, message) in errors) logger.LogError("{Setting} {Message}", setting, message);
+    return 2;
+}
+
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancellation.Cancel();
+};
+
+try
+{
+    var runner = host.Services.GetRequiredService<TrainingRunner>();
+    return command == "train"
+        ? Commands.Train(runner, host.Services.GetRequiredService<ModelStore>(), options, config, logger, cancellation.Token)
+        : Commands.Benchmark(runner, options, logger, cancellation.Token);
+}
+catch (OperationCanceledException)
+{
+    logger.LogWarning("Cancelled; nothing was published");
+    return 130;
+}

@@ -1,0 +1,62 @@
+namespace RnnService.Core.Data;
+
+/// <summary>Example counts of one language in each part of a split.</summary>
+public sealed record LanguageSplitSizes(string Language, int Training, int Validation, int Test);
+
+/// <summary>
+/// Training, validation and test examples, split by distinct name so that no name appears in two parts (the raw data
+/// repeats names, and a split of raw lines would let the model be tested on names it was trained on).
+/// </summary>
+public sealed record DatasetSplit(
+    IReadOnlyList<string> Languages,
+    IReadOnlyList<LabeledName> Training,
+    IReadOnlyList<LabeledName> Validation,
+    IReadOnlyList<LabeledName> Test)
+{
+    /// <summary>
+    /// Splits reproducibly from <paramref name="seed"/>, stratified by language: each distinct name is assigned to the
+    /// stratum of its rarest language, and each stratum is cut in the given fractions, so that even the smallest
+    /// language has names in every part.
+    /// </summary>
+    public static DatasetSplit Create(NamesDataset dataset, double validationFraction, double testFraction, int seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(validationFraction);
+        ArgumentOutOfRangeException.ThrowIfNegative(testFraction);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(validationFraction + testFraction, 1.0);
+
+        var languageCounts = new int[dataset.Languages.Count];
+        foreach (var example in dataset.Examples) languageCounts[example.Language]++;
+
+        var byName = dataset.Examples.GroupBy(example => example.Name, StringComparer.Ordinal).ToArray();
+        var strata = byName
+            .GroupBy(group => group.Select(example => example.Language).MinBy(language => (languageCounts[language], language)))
+            .OrderBy(stratum => stratum.Key);
+
+        var random = new Random(seed);
+        List<LabeledName> training = [], validation = [], test = [];
+        foreach (var stratum in strata)
+        {
+            var names = stratum.OrderBy(group => group.Key, StringComparer.Ordinal).ToArray();
+            random.Shuffle(names);
+            var testCount = (int)Math.Round(names.Length * testFraction);
+            var validationCount = (int)Math.Round(names.Length * validationFraction);
+            for (var i = 0; i < names.Length; i++)
+            {
+                var part = i < testCount ? test : i < testCount + validationCount ? validation : training;
+                part.AddRange(names[i]);
+            }
+        }
+        return new DatasetSplit(dataset.Languages, training, validation, test);
+    }
+
+    public IReadOnlyList<LanguageSplitSizes> SizesPerLanguage()
+    {
+        return Languages
+            .Select((language, index) => new LanguageSplitSizes(
+                language,
+                Training.Count(example => example.Language == index),
+                Validation.Count(example => example.Language == index),
+                Test.Count(example => example.Language == index)))
+            .ToArray();
+    }
+}

@@ -1,0 +1,45 @@
+using System.Text;
+
+namespace RnnService.Core.Data;
+
+/// <summary>
+/// The one normalisation that training and prediction share, so the model always sees names spelled the same way.
+/// </summary>
+/// <remarks>
+/// Trim and collapse inner whitespace, because stray spaces in the data and in requests carry no meaning.
+/// Unicode NFKC, so composed and decomposed accents ("é" as one or two code points) and full-width letters
+/// become the same characters. Lower case, because case only marks the first letter of a family name and says
+/// nothing about its language; it halves the vocabulary. Accents are kept: ä, ł, ñ, ç are some of the strongest
+/// clues to a name's language, and stripping them would make "Müller" and "Muller" the same name.
+/// </remarks>
+public static class NameNormalizer
+{
+    /// <summary>Identifies this normalisation in model manifests; change it whenever the rules change.</summary>
+    public const string Scheme = "trim+collapse-spaces+NFKC+lower-invariant";
+
+    public static string Normalize(string raw)
+    {
+        ArgumentNullException.ThrowIfNull(raw);
+        var text = raw.Normalize(NormalizationForm.FormKC);
+        var builder = new StringBuilder(text.Length);
+        var pendingSpace = false;
+        foreach (var ch in text)
+        {
+            if (char.IsWhiteSpace(ch))
+            {
+                pendingSpace = builder.Length > 0;
+                continue;
+            }
+            if (pendingSpace)
+            {
+                builder.Append(' ');
+                pendingSpace = false;
+            }
+            builder.Append(char.ToLowerInvariant(ch));
+        }
+        return builder.ToString();
+    }
+
+    /// <summary>True when the normalised name has at least one letter, i.e. something a model can read.</summary>
+    public static bool HasLetter(string normalized) => normalized.Any(char.IsLetter);
+}

@@ -1,0 +1,44 @@
+using RnnService.Core.Data;
+using RnnService.Core.Model;
+using RnnService.Core.Training;
+
+namespace RnnService.Core.Storage;
+
+/// <summary>Where a model's training data came from and how it was split.</summary>
+public sealed record DataSummary(string Fingerprint, int Examples, int SplitSeed, IReadOnlyList<LanguageSplitSizes> SizesPerLanguage);
+
+/// <summary>How good a model is: headline metrics on the untouched test split, and the training history behind them.</summary>
+public sealed record ModelMetrics(
+    EvaluationResult Test,
+    int BestEpoch,
+    double BestValidationLoss,
+    double BestValidationAccuracy,
+    IReadOnlyList<EpochReport> History);
+
+/// <summary>
+/// Everything needed to rebuild and judge one model version; stored as <c>manifest.json</c> beside the weights.
+/// Loading takes the architecture from here, never from today's settings.
+/// </summary>
+public sealed record ModelManifest
+{
+    public const int CurrentFormat = 1;
+
+    public int Format { get; init; } = CurrentFormat;
+    public int Version { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public required RnnArchitecture Architecture { get; init; }
+
+    /// <summary>The <see cref="NameNormalizer.Scheme"/> the vocabulary was built with.</summary>
+    public required string Normalization { get; init; }
+
+    /// <summary>The known characters in input-index order (index 2 onwards; see <see cref="Data.Vocabulary"/>).</summary>
+    public required string Vocabulary { get; init; }
+
+    public required IReadOnlyList<string> Languages { get; init; }
+    public required TrainingConfig Training { get; init; }
+    public required DataSummary Data { get; init; }
+    public required ModelMetrics Metrics { get; init; }
+
+    /// <summary>SHA-256 of the weights file, checked on every load.</summary>
+    public string WeightsSha256 { get; init; } = "";
+}

@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using RnnService.Core.Data;
+using RnnService.Core.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnService.Core.Training;
+
+/// <summary>Progress after one epoch. The training loss is the (class-weighted) objective; the validation loss is plain NLL.</summary>
+public sealed record EpochReport(
+    int Epoch,
+    int Epochs,
+    double TrainingLoss,
+    double TrainingAccuracy,
+    double ValidationLoss,
+    double ValidationAccuracy,
+    double LearningRate,
+    TimeSpan Elapsed);
+
+/// <summary>A trained model with what it needs to encode names and name its outputs.</summary>
+public sealed record TrainedModel(
+    CharRnn Model,
+    Vocabulary Vocabulary,
+    IReadOnlyList<string> Languages,
+    IReadOnlyList<EpochReport> History,
+    int BestEpoch,
+    double[] ClassWeights);
+
+/// <summary>
+/// Minibatch training with Adam: shuffled, length-grouped batches, gradient clipping, a learning-rate schedule and
+/// early stopping on validation loss that keeps the best weights.
+/// </summary>
+public static class ModelTrainer
+{
+    public static TrainedModel Train(
+        DatasetSplit split, TrainingConfig config, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var vocabulary = Vocabulary.FromNames(split.Training.Select(example => example.Name));
+        var architecture = new RnnArchitecture(config.HiddenSize, vocabulary.Size, split.Languages.Count, config.OutputBias, config.Precision);
+        var model = new CharRnn(architecture, config.Initialization, new Generator((ulong)config.Seed));
+        var weights = ClassWeights(split, config.ClassWeightExponent);
+        using var classWeights = tensor(weights, architecture.DType);
+        using var optimizer = optim.AdamW(model.parameters(), config.LearningRate, weight_decay: config.WeightDecay);
+        var examples = split.Training.Select(example => new Example(vocabulary.Encode(example.Name), example.Language)).ToArray();
+        var random = new Random(config.Seed);
+        random.Shuffle(examples);
+
+        var history = new List<EpochReport>();
+        Dictionary<string, Tensor>? best = null;
+        try
+        {
+            for (var epoch = 1; epoch <= config.Epochs; epoch++)
+            {
+                var learningRate = LearningRateAt(config, epoch);
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
+                if (config.ShuffleEachEpoch && epoch > 1) random.Shuffle(examples);
+
+                var (loss, accuracy) = TrainEpoch(model, optimizer, classWeights, examples, config, random, cancellationToken);
+                var validation = Evaluator.Evaluate(model, vocabulary, split.Languages, split.Validation);
+                var report = new EpochReport(epoch, config.Epochs, loss, accuracy, validation.Loss, validation.Accuracy, learningRate, stopwatch.Elapsed);
+                history.Add(report);
+                progress?.Report(report);
+
+                var bestEpoch = history.MinBy(r => r.ValidationLoss)!.Epoch;
+                if (bestEpoch == epoch)
+                {
+                    DisposeAll(best);
+                    best = Snapshot(model);
+                }
+                else if (config.EarlyStoppingPatience > 0 && epoch - bestEpoch >= config.EarlyStoppingPatience)
+                {
+                    break;
+                }
+            }
+            model.load_state_dict(best!);
+            return new TrainedModel(model, vocabulary, split.Languages, history, history.MinBy(r => r.ValidationLoss)!.Epoch, weights);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        finally
+        {
+            DisposeAll(best);
+        }
+    }
+
+    /// <summary>One pass over the training examples; returns the mean training loss and accuracy.</summary>
+    private static (double Loss, double Accuracy) TrainEpoch(
+        CharRnn model, optim.Optimizer optimizer, Tensor classWeights, Example[] examples, TrainingConfig config, Random random, CancellationToken cancellationToken)
+    {
+        var padTo = config.Batching == Batching.GlobalPadding ? examples.Max(example => example.Chars.Length) : 0;
+        double lossSum = 0;
+        long correct = 0;
+        foreach (var batch in Batches(examples, config, random))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var chars = LeftPadding.Pack(batch.Select(example => WithUnknowns(example.Chars, config.UnknownCharacterRate, random)).ToArray(), padTo);
+            var labels = tensor(batch.Select(example => (long)example.Language).ToArray());
+
+            optimizer.zero_grad();
+            var logits = model.forward(chars);
+            var loss = nn.functional.cross_entropy(logits, labels, classWeights, label_smoothing: config.LabelSmoothing);
+            loss.backward();
+            if (config.GradientClipNorm > 0) nn.utils.clip_grad_norm_(model.parameters(), config.GradientClipNorm);
+            optimizer.step();
+
+            lossSum += loss.ToDouble() * batch.Length;
+            correct += logits.argmax(1).eq(labels).sum().ToInt64();
+        }
+        return (lossSum / examples.Length, (double)correct / examples.Length);
+    }
+
+    /// <summary>Weight of language k in the loss: (count_k / mean count)^-exponent, so the average example weighs about 1.</summary>
+    internal static double[] ClassWeights(DatasetSplit split, double exponent)
+    {
+        var counts = new double[split.Languages.Count];
+        foreach (var example in split.Training) counts[example.Language]++;
+        var mean = counts.Average();
+        return counts.Select(count => count == 0 ? 0 : Math.Pow(count / mean, -exponent)).ToArray();
+    }
+
+    private static double LearningRateAt(TrainingConfig config, int epoch) => config.Schedule switch
+    {
+        LearningRateSchedule.Cosine => config.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (epoch - 1) / config.Epochs)),
+        _ => config.LearningRate,
+    };
+
+    /// <summary>
+    /// Batches in the examples' current (shuffled) order. Length-grouped batching sorts each window of 16 batches by
+    /// length before cutting it, then shuffles the batch order: batches pad little yet still mix languages.
+    /// </summary>
+    private static IEnumerable<Example[]> Batches(Example[] examples, TrainingConfig config, Random random)
+    {
+        if (config.Batching == Batching.GlobalPadding) return examples.Chunk(config.BatchSize);
+        var batches = examples
+            .Chunk(config.BatchSize * 16)
+            .SelectMany(window => window.OrderBy(example => example.Chars.Length).Chunk(config.BatchSize))
+            .ToArray();
+        random.Shuffle(batches);
+        return batches;
+    }
+
+    private static int[] WithUnknowns(int[] chars, double rate, Random random)
+    {
+        if (rate == 0) return chars;
+        var copy = (int[])chars.Clone();
+        for (var i = 0; i < copy.Length; i++)
+        {
+            if (random.NextDouble() < rate) copy[i] = Vocabulary.Unknown;
+        }
+        return copy;
+    }
+
+    private readonly record struct Example(int[] Chars, int Language);
+
+    private static Dictionary<string, Tensor> Snapshot(CharRnn model) =>
+        model.state_dict().ToDictionary(entry => entry.Key, entry => entry.Value.detach().clone());
+
+    private static void DisposeAll(Dictionary<string, Tensor>? tensors)
+    {
+        foreach (var tensor in tensors?.Values ?? Enumerable.Empty<Tensor>()) tensor.Dispose();
+    }
+}

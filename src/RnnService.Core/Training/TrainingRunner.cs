@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Logging;
+using RnnService.Core.Data;
+using RnnService.Core.Model;
+using RnnService.Core.Storage;
+
+namespace RnnService.Core.Training;
+
+/// <summary>
+/// One complete training run: load and split the names, train, measure on the test split, publish to the store.
+/// Shared by the command-line trainer and the web API's training worker.
+/// </summary>
+public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> logger)
+{
+    /// <summary>Trains on <paramref name="dataDirectory"/> and publishes the result; returns the new version's manifest.</summary>
+    public ModelManifest TrainAndPublish(
+        string dataDirectory, TrainingConfig config, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var (split, dataSummary) = LoadSplit(dataDirectory, config);
+        var trained = ModelTrainer.Train(split, config, progress, cancellationToken);
+        using var classifier = new NameClassifier(trained.Model, trained.Vocabulary, trained.Languages);
+        var test = Evaluator.Evaluate(trained.Model, trained.Vocabulary, split.Languages, split.Test);
+        var best = trained.History[trained.BestEpoch - 1];
+        logger.LogInformation(
+            "Trained {Epochs} epochs (best {BestEpoch}); test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4}, loss {Loss:F4}",
+            trained.History.Count, trained.BestEpoch, test.Accuracy, test.MacroF1, test.Loss);
+
+        var manifest = new ModelManifest
+        {
+            CreatedAt = DateTimeOffset.UtcNow,
+            Architecture = trained.Model.Architecture,
+            Normalization = NameNormalizer.Scheme,
+            Vocabulary = new string(trained.Vocabulary.Characters.ToArray()),
+            Languages = trained.Languages,
+            Training = config,
+            Data = dataSummary,
+            Metrics = new ModelMetrics(test, trained.BestEpoch, best.ValidationLoss, best.ValidationAccuracy, trained.History),
+        };
+        cancellationToken.ThrowIfCancellationRequested();
+        return store.Publish(classifier, manifest, cancellationToken);
+    }
+
+    /// <summary>Loads the data set and splits it as <paramref name="config"/> says, logging the sizes per language.</summary>
+    public (DatasetSplit Split, DataSummary Summary) LoadSplit(string dataDirectory, TrainingConfig config)
+    {
+        var dataset = NamesDataset.Load(dataDirectory);
+        var split = DatasetSplit.Create(dataset, config.ValidationFraction, config.TestFraction, config.SplitSeed);
+        var sizes = split.SizesPerLanguage();
+        logger.LogInformation(
+            "Loaded {Examples} distinct (name, language) examples from {Directory}: {Training} training, {Validation} validation, {Test} test",
+            dataset.Examples.Count, dataDirectory, split.Training.Count, split.Validation.Count, split.Test.Count);
+        foreach (var size in sizes)
+        {
+            logger.LogDebug("{Language}: {Training} / {Validation} / {Test}", size.Language, size.Training, size.Validation, size.Test);
+        }
+        return (split, new DataSummary(dataset.Fingerprint, dataset.Examples.Count, config.SplitSeed, sizes));
+    }
+}

@@ -1,0 +1,20 @@
+namespace RnnService.Trainer;
+
+/// <summary>Settings of the command-line trainer; every one can be given as <c>--Name value</c>.</summary>
+internal sealed class TrainerOptions
+{
+    public string DataDirectory { get; set; } = "data/names";
+    public string ModelsDirectory { get; set; } = "models";
+
+    /// <summary>Torch intra-op threads. One is fastest for these small matrices (see README).</summary>
+    public int TorchThreads { get; set; } = 1;
+
+    /// <summary><c>Default</c> (the shipped model's settings) or <c>Reference</c> (the article's); other settings override it.</summary>
+    public string Preset { get; set; } = "Default";
+
+    /// <summary>Make the new version current after publishing it (the API replicas then serve it).</summary>
+    public bool Activate { get; set; } = true;
+
+    /// <summary>Epochs each benchmarked configuration runs.</summary>
+    public int BenchmarkEpochs { get; set; } = 3;
+}

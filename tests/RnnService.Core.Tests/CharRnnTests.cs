@@ -1,0 +1,112 @@
+using RnnService.Core.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnService.Core.Tests;
+
+public class CharRnnTests
+{
+    private static readonly int[][] Names = [[3, 4, 5, 6, 7, 2], [5, 2], [7, 7, 3, 4], [6]];
+
+    private static CharRnn TinyModel(Precision precision = Precision.Float32, int seed = 11) =>
+        new(new RnnArchitecture(HiddenSize: 8, VocabularySize: 7, LanguageCount: 3, OutputBias: true, precision), RnnInitialization.Orthogonal, new Generator((ulong)seed));
+
+    [Fact]
+    public void LeftPaddedBatchGivesEachNameTheSameStateAndProbabilitiesAsRunningItAlone()
+    {
+        using var scope = NewDisposeScope();
+        using var model = TinyModel();
+
+        var batched = model.Encode(LeftPadding.Pack(Names));                       // (hidden, B), padded to 6 steps
+        for (var b = 0; b < Names.Length; b++)
+        {
+            var alone = model.Encode(LeftPadding.Pack([Names[b]]));                // (hidden, 1), no padding
+            Assert.True(batched[.., b..(b + 1)].allclose(alone, rtol: 0, atol: 1e-5), $"name {b} differs");
+            Assert.True(
+                softmax(model.Readout(batched), 1)[b].allclose(softmax(model.Readout(alone), 1)[0], rtol: 0, atol: 1e-5));
+        }
+    }
+
+    [Fact]
+    public void RightPaddingWouldChangeTheFinalState()
+    {
+        using var scope = NewDisposeScope();
+        using var model = TinyModel();
+        var name = Names[1];
+
+        var alone = model.Encode(LeftPadding.Pack([name]));
+        var rightPadded = model.Encode(tensor(name.Select(i => (long)i).Concat([0L, 0L, 0L]).ToArray(), [name.Length + 3, 1]));
+
+        // Zero inputs after the name still apply W and tanh, moving h away from the name's true final state.
+        Assert.False(rightPadded.allclose(alone, rtol: 0, atol: 1e-3));
+    }
+
+    [Fact]
+    public void ProbabilitiesArePositiveAndSumToOne()
+    {
+        using var scope = NewDisposeScope();
+        using var model = TinyModel();
+
+        var probabilities = softmax(model.forward(LeftPadding.Pack(Names)), 1);
+
+        Assert.Equal([Names.Length, 3], probabilities.shape);
+        Assert.True(probabilities.sum(1).allclose(ones(Names.Length), rtol: 0, atol: 1e-6));
+        Assert.True(probabilities.gt(0).all().item<bool>());
+    }
+
+    [Fact]
+    public void AutogradGradientsMatchFiniteDifferences()
+    {
+        using var scope = NewDisposeScope();
+        using var model = TinyModel(Precision.Float64);
+        var chars = LeftPadding.Pack(Names);
+        var labels = tensor(new long[] { 0, 2, 1, 1 });
+        Tensor Loss() => nn.functional.cross_entropy(model.forward(chars), labels);
+
+        Loss().backward();
+
+        const double epsilon = 1e-6;
+        var checkedEntries = 0;
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            var flat = parameter.detach().view(-1);                // shares storage with the parameter
+            var gradient = parameter.grad!.view(-1);
+            for (var i = 0; i < flat.shape[0]; i += 5)
+            {
+                double original = flat[i].item<double>(), plus, minus;
+                using (no_grad())
+                {
+                    flat[i] = original + epsilon;
+                    plus = Loss().item<double>();
+                    flat[i] = original - epsilon;
+                    minus = Loss().item<double>();
+                    flat[i] = original;
+                }
+                var numeric = (plus - minus) / (2 * epsilon);
+                Assert.True(Math.Abs(numeric - gradient[i].item<double>()) < 1e-6, $"{name}[{i}]: numeric {numeric}, autograd {gradient[i].item<double>()}");
+                checkedEntries++;
+            }
+        }
+        Assert.True(checkedEntries > 30);
+    }
+
+    [Fact]
+    public void ParametersAreTheExplicitMatricesOfTheRecurrence()
+    {
+        using var model = TinyModel();
+
+        var shapes = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape);
+
+        Assert.Equal(new Dictionary<string, long[]> { ["U"] = [8, 7], ["W"] = [8, 8], ["V"] = [3, 8], ["c"] = [3, 1] }, shapes);
+    }
+
+    [Fact]
+    public void OrthogonalInitializationGivesAnOrthogonalW()
+    {
+        using var scope = NewDisposeScope();
+        using var model = TinyModel();
+        var w = model.named_parameters().Single(p => p.name == "W").parameter;
+
+        Assert.True(w.matmul(w.T).allclose(eye(8), rtol: 0, atol: 1e-5));
+    }
+}

@@ -1,0 +1,99 @@
+using RnnService.Core.Data;
+using RnnService.Core.Training;
+
+namespace RnnService.Core.Tests;
+
+public class TrainerTests
+{
+    [Fact]
+    public void ATinyModelLearnsLanguagesFromNameEndingsAndReportsEveryEpoch()
+    {
+        var split = TestData.Split();
+        var reports = new List<EpochReport>();
+
+        var trained = ModelTrainer.Train(split, TestData.TinyConfig, new SynchronousProgress<EpochReport>(reports.Add));
+        using var model = trained.Model;
+        var test = Evaluator.Evaluate(model, trained.Vocabulary, split.Languages, split.Test);
+
+        Assert.Equal(Enumerable.Range(1, TestData.TinyConfig.Epochs), reports.Select(r => r.Epoch));
+        Assert.True(reports[^1].TrainingLoss < reports[0].TrainingLoss / 2, $"training loss {reports[0].TrainingLoss} → {reports[^1].TrainingLoss}");
+        Assert.True(test.Accuracy >= 0.9, $"test accuracy {test.Accuracy}");
+        Assert.True(reports.Zip(reports.Skip(1)).All(pair => pair.Second.Elapsed > pair.First.Elapsed));
+    }
+
+    [Fact]
+    public void TrainingIsReproducibleFromItsSeed()
+    {
+        var split = TestData.Split();
+        var config = TestData.TinyConfig with { Epochs = 3 };
+
+        var first = ModelTrainer.Train(split, config);
+        var second = ModelTrainer.Train(split, config);
+        using var a = first.Model;
+        using var b = second.Model;
+
+        Assert.Equal(first.History.Select(r => r.ValidationLoss), second.History.Select(r => r.ValidationLoss));
+    }
+
+    [Fact]
+    public void EarlyStoppingKeepsTheWeightsOfTheEpochWithTheLowestValidationLoss()
+    {
+        var split = TestData.Split();
+        // A learning rate this high makes validation loss bounce, so the best epoch is rarely the last one.
+        var config = TestData.TinyConfig with { Epochs = 12, LearningRate = 0.3, Schedule = LearningRateSchedule.Constant, EarlyStoppingPatience = 3 };
+
+        var trained = ModelTrainer.Train(split, config);
+        using var model = trained.Model;
+        var validation = Evaluator.Evaluate(model, trained.Vocabulary, split.Languages, split.Validation);
+
+        var best = trained.History.MinBy(r => r.ValidationLoss)!;
+        Assert.Equal(best.Epoch, trained.BestEpoch);
+        Assert.Equal(best.ValidationLoss, validation.Loss, 1e-5);
+        Assert.True(trained.History.Count <= config.Epochs);
+        Assert.True(trained.History.Count == config.Epochs || trained.History.Count == trained.BestEpoch + config.EarlyStoppingPatience);
+    }
+
+    [Fact]
+    public void CancellationStopsTrainingBetweenBatches()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var progress = new SynchronousProgress<EpochReport>(report =>
+        {
+            if (report.Epoch == 2) cancellation.Cancel();
+        });
+
+        Assert.ThrowsAny<OperationCanceledException>(() => ModelTrainer.Train(TestData.Split(), TestData.TinyConfig, progress, cancellation.Token));
+    }
+
+    [Fact]
+    public void ClassWeightsFavourRareLanguagesAsTheExponentSays()
+    {
+        var languages = new[] { "Big", "Small" };
+        var examples = Enumerable.Range(0, 90).Select(i => new LabeledName("b" + i, 0))
+            .Concat(Enumerable.Range(0, 10).Select(i => new LabeledName("s" + i, 1)));
+        var split = new DatasetSplit(languages, examples.ToArray(), [], []);
+
+        Assert.Equal([1.0, 1.0], ModelTrainer.ClassWeights(split, 0));
+        var balanced = ModelTrainer.ClassWeights(split, 1);
+        Assert.Equal(90 * balanced[0], 10 * balanced[1], 1e-9); // each language weighs the same in total
+        var halfway = ModelTrainer.ClassWeights(split, 0.5);
+        Assert.Equal(3.0, halfway[1] / halfway[0], 1e-9);       // sqrt(90 / 10)
+    }
+
+    [Fact]
+    public void InvalidSettingsAreNamedWithTheirRange()
+    {
+        var errors = new TrainingConfig { HiddenSize = 100_000, LearningRate = 0, Epochs = 0 }.Validate();
+
+        Assert.Equal(["HiddenSize", "Epochs", "LearningRate"], errors.Select(e => e.Setting).ToArray());
+        Assert.Contains("between 4 and 512", errors[0].Message, StringComparison.Ordinal);
+        Assert.Empty(new TrainingConfig().Validate());
+        Assert.Empty(TrainingConfig.Reference.Validate());
+    }
+}
+
+/// <summary>Reports on the caller's thread, unlike <see cref="Progress{T}"/>, so tests see every report before they assert.</summary>
+internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
