@@ -28,7 +28,7 @@ builder.Services.AddSerilog((_, logger) => logger
     .ReadFrom.Configuration(builder.Configuration)
     .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}", formatProvider: CultureInfo.InvariantCulture));
 var options = builder.Configuration.Get<TrainerOptions>() ?? new TrainerOptions();
-builder.Services.AddSingleton(new ModelStore(options.ModelsDirectory));
+builder.Services.AddSingleton(services => new ModelStore(options.ModelsDirectory, services.GetRequiredService<ILogger<ModelStore>>()));
 builder.Services.AddSingleton<TrainingRunner>();
 using var host = builder.Build();
 var logger = host.Services.GetRequiredService<ILogger<Program>>();

@@ -31,17 +31,16 @@ public sealed class CharRnn : nn.Module<Tensor, Tensor>
     {
         Architecture = architecture;
         var (hidden, vocab, languages, dtype) = (architecture.HiddenSize, architecture.VocabularySize, architecture.LanguageCount, architecture.DType);
+        U = new Parameter(randn(hidden, vocab, dtype, generator: random));     // each character moves h by O(1)
         if (initialization == RnnInitialization.Identity)
         {
-            U = new Parameter(randn(hidden, vocab, dtype, generator: random));
             W = new Parameter(eye(hidden, dtype: dtype));
             V = new Parameter(randn(languages, hidden, dtype, generator: random));
         }
         else
         {
-            U = new Parameter(randn(hidden, vocab, dtype, generator: random).mul_(0.5)); // pre-activations of O(1), tanh not saturated
-            W = new Parameter(RandomOrthogonal(hidden, dtype, random));
-            V = new Parameter(randn(languages, hidden, dtype, generator: random).div_(Math.Sqrt(hidden))); // logits of O(1)
+            W = new Parameter(RandomOrthogonal(hidden, dtype, random));                                  // keeps ‖h‖ step to step
+            V = new Parameter(randn(languages, hidden, dtype, generator: random).div_(Math.Sqrt(hidden)));  // logits of O(1)
         }
         c = architecture.OutputBias ? new Parameter(zeros(languages, 1, dtype)) : null;
         RegisterComponents();

@@ -13,7 +13,7 @@ public enum Precision
 /// <summary>How a new model's parameters are drawn before training.</summary>
 public enum RnnInitialization
 {
-    /// <summary>Orthogonal W (keeps ‖h‖ through the recurrence), small Gaussian U and V, zero c.</summary>
+    /// <summary>Orthogonal W (keeps ‖h‖ through the recurrence), U from a standard normal, V scaled by 1/√hidden, zero c.</summary>
     Orthogonal,
 
     /// <summary>The article's reference: identity W, U and V from a standard normal.</summary>

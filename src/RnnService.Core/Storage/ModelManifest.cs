@@ -7,12 +7,14 @@ namespace RnnService.Core.Storage;
 /// <summary>Where a model's training data came from and how it was split.</summary>
 public sealed record DataSummary(string Fingerprint, int Examples, int SplitSeed, IReadOnlyList<LanguageSplitSizes> SizesPerLanguage);
 
-/// <summary>How good a model is: headline metrics on the untouched test split, and the training history behind them.</summary>
+/// <summary>
+/// How good a model is: headline metrics on the untouched test split; validation metrics, which model selection and
+/// promotion may use; and the training history behind them.
+/// </summary>
 public sealed record ModelMetrics(
     EvaluationResult Test,
+    EvaluationResult Validation,
     int BestEpoch,
-    double BestValidationLoss,
-    double BestValidationAccuracy,
     IReadOnlyList<EpochReport> History);
 
 /// <summary>

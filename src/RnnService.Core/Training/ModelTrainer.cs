@@ -103,7 +103,7 @@ public static class ModelTrainer
 
             optimizer.zero_grad();
             var logits = model.forward(chars);
-            var loss = nn.functional.cross_entropy(logits, labels, classWeights, label_smoothing: config.LabelSmoothing);
+            var loss = nn.functional.cross_entropy(logits, labels, classWeights);
             loss.backward();
             if (config.GradientClipNorm > 0) nn.utils.clip_grad_norm_(model.parameters(), config.GradientClipNorm);
             optimizer.step();

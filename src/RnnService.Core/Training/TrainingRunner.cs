@@ -18,11 +18,11 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
         var (split, dataSummary) = LoadSplit(dataDirectory, config);
         var trained = ModelTrainer.Train(split, config, progress, cancellationToken);
         using var classifier = new NameClassifier(trained.Model, trained.Vocabulary, trained.Languages);
+        var validation = Evaluator.Evaluate(trained.Model, trained.Vocabulary, split.Languages, split.Validation);
         var test = Evaluator.Evaluate(trained.Model, trained.Vocabulary, split.Languages, split.Test);
-        var best = trained.History[trained.BestEpoch - 1];
         logger.LogInformation(
-            "Trained {Epochs} epochs (best {BestEpoch}); test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4}, loss {Loss:F4}",
-            trained.History.Count, trained.BestEpoch, test.Accuracy, test.MacroF1, test.Loss);
+            "Trained {Epochs} epochs (best {BestEpoch}); validation accuracy {ValidationAccuracy:F4}, macro-F1 {ValidationMacroF1:F4}; test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4}, loss {Loss:F4}",
+            trained.History.Count, trained.BestEpoch, validation.Accuracy, validation.MacroF1, test.Accuracy, test.MacroF1, test.Loss);
 
         var manifest = new ModelManifest
         {
@@ -33,7 +33,7 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
             Languages = trained.Languages,
             Training = config,
             Data = dataSummary,
-            Metrics = new ModelMetrics(test, trained.BestEpoch, best.ValidationLoss, best.ValidationAccuracy, trained.History),
+            Metrics = new ModelMetrics(test, validation, trained.BestEpoch, trained.History),
         };
         cancellationToken.ThrowIfCancellationRequested();
         return store.Publish(classifier, manifest, cancellationToken);
