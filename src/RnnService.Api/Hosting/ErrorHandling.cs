@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Diagnostics;
+using RnnService.Api.Predictions;
+
+namespace RnnService.Api.Hosting;
+
+public static class ErrorHandling
+{
+    /// <summary>RFC 9457 problem details for every error: validation, status codes without a body, and exceptions.</summary>
+    public static IServiceCollection AddProblemDetailsEverywhere(this IServiceCollection services)
+    {
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier);
+        services.AddExceptionHandler<KnownExceptionHandler>();
+        return services;
+    }
+}
+
+/// <summary>Turns the exceptions a client can cause or wait out into their status codes; everything else stays a 500.</summary>
+internal sealed class KnownExceptionHandler(IProblemDetailsService problemDetails) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        (int Status, string Title)? known = exception switch
+        {
+            ModelUnavailableException => (StatusCodes.Status503ServiceUnavailable, "No model is being served."),
+            BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large." : "Bad request."),
+            _ => null,
+        };
+        if (known is not { } problem) return false;
+        httpContext.Response.StatusCode = problem.Status;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = { Status = problem.Status, Title = problem.Title, Detail = exception.Message },
+        });
+    }
+}

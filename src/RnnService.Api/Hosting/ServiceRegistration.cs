@@ -1,0 +1,101 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using RnnService.Api.Models;
+using RnnService.Api.Predictions;
+using RnnService.Api.Training;
+using RnnService.Core.Storage;
+using RnnService.Core.Training;
+using Serilog;
+
+namespace RnnService.Api.Hosting;
+
+/// <summary>The details behind each line of Program.cs.</summary>
+public static class ServiceRegistration
+{
+    /// <summary>Serilog: structured console logs, levels from the <c>Serilog</c> configuration section.</summary>
+    public static WebApplicationBuilder AddSerilogLogging(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSerilog((services, logger) => logger
+            .ReadFrom.Configuration(builder.Configuration)
+            .ReadFrom.Services(services)
+            .Enrich.FromLogContext());
+        return builder;
+    }
+
+    /// <summary>Controllers with enums as strings in JSON.</summary>
+    public static IServiceCollection AddApiControllers(this IServiceCollection services)
+    {
+        services.AddControllers()
+            .AddJsonOptions(json => json.JsonSerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        return services;
+    }
+
+    /// <summary>The model store, the served model with hot swap, and the watcher that follows the shared folder.</summary>
+    public static IServiceCollection AddModelServing(this IServiceCollection services)
+    {
+        services.AddOptions<ServingOptions>().BindConfiguration(ServingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(provider => new ModelStore(
+            provider.ContentRootRelative(provider.GetRequiredService<IOptions<ServingOptions>>().Value.ModelsDirectory),
+            provider.GetRequiredService<ILogger<ModelStore>>()));
+        services.AddSingleton<ModelHost>();
+        services.AddHostedService<ModelWatcher>();
+        services.AddSingleton<PredictionService>();
+        return services;
+    }
+
+    /// <summary>Training jobs over HTTP, run one at a time by a background worker.</summary>
+    public static IServiceCollection AddTrainingWorker(this IServiceCollection services)
+    {
+        services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<TrainingRunner>();
+        services.AddSingleton<TrainingJobs>();
+        services.AddHostedService<TrainingWorker>();
+        return services;
+    }
+
+    /// <summary>An absolute path, with a relative one taken as relative to the content root.</summary>
+    public static string ContentRootRelative(this IServiceProvider provider, string path) =>
+        Path.GetFullPath(path, provider.GetRequiredService<IWebHostEnvironment>().ContentRootPath);
+
+    /// <summary>Liveness (the process answers) and readiness (a model is loaded; its version is reported).</summary>
+    public static IServiceCollection AddModelHealthChecks(this IServiceCollection services)
+    {
+        services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model", tags: ["ready"]);
+        return services;
+    }
+
+    public static WebApplication MapHealthEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains("ready"),
+            ResponseWriter = (context, report) => context.Response.WriteAsJsonAsync(new
+            {
+                status = report.Status.ToString(),
+                modelVersion = report.Entries.TryGetValue("model", out var model) ? model.Data.GetValueOrDefault("version") : null,
+                description = model.Description,
+            }),
+        });
+        return app;
+    }
+
+    /// <summary>Sets TorchSharp's thread count once, before any tensor work.</summary>
+    public static WebApplication UseTorchThreads(this WebApplication app)
+    {
+        var threads = app.Services.GetRequiredService<IOptions<ServingOptions>>().Value.TorchThreads;
+        TorchSharp.torch.set_num_threads(threads);
+        return app;
+    }
+}
+
+internal sealed class ModelReadyHealthCheck(ModelHost host) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(host.Current is { } manifest
+            ? HealthCheckResult.Healthy($"Serving model version {manifest.Version}.", new Dictionary<string, object> { ["version"] = manifest.Version })
+            : HealthCheckResult.Unhealthy("No valid model is loaded."));
+}

@@ -1,0 +1,97 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using RnnService.Core.Storage;
+
+namespace RnnService.Api.Models;
+
+/// <summary>A model version at a glance, read from its manifest without loading weights.</summary>
+/// <param name="Current">Whether this instance serves this version now.</param>
+public sealed record ModelSummary(
+    int Version,
+    DateTimeOffset CreatedAt,
+    bool Current,
+    int HiddenSize,
+    int Epochs,
+    double TestAccuracy,
+    double TestMacroF1,
+    double ValidationMacroF1);
+
+/// <summary>Model versions in the shared models folder: list, inspect, and choose which one is served.</summary>
+[ApiController]
+[Route("api/models")]
+[Produces("application/json")]
+public sealed class ModelsController(ModelStore store, ModelHost host) : ControllerBase
+{
+    /// <summary>Every model version with its headline metrics, oldest first.</summary>
+    [HttpGet]
+    [ProducesResponseType<IReadOnlyList<ModelSummary>>(StatusCodes.Status200OK)]
+    public IReadOnlyList<ModelSummary> List()
+    {
+        var served = host.Current?.Version;
+        return store.List().Select(manifest => new ModelSummary(
+            manifest.Version,
+            manifest.CreatedAt,
+            manifest.Version == served,
+            manifest.Architecture.HiddenSize,
+            manifest.Metrics.History.Count,
+            manifest.Metrics.Test.Accuracy,
+            manifest.Metrics.Test.MacroF1,
+            manifest.Metrics.Validation.MacroF1)).ToArray();
+    }
+
+    /// <summary>The manifest of the version being served.</summary>
+    /// <response code="503">No valid model is loaded.</response>
+    [HttpGet("current")]
+    [ProducesResponseType<ModelManifest>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
+    public ActionResult<ModelManifest> Current() =>
+        host.Current is { } manifest
+            ? manifest
+            : Problem(title: "No model is being served.", detail: "No valid model version is loaded yet.", statusCode: StatusCodes.Status503ServiceUnavailable);
+
+    /// <summary>The full manifest of one version: architecture, vocabulary, training configuration, per-language scores, confusion matrix, history.</summary>
+    /// <response code="404">No such version, or its manifest cannot be read.</response>
+    [HttpGet("{version:int}")]
+    [ProducesResponseType<ModelManifest>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    public ActionResult<ModelManifest> Get(int version)
+    {
+        if (!store.Versions().Contains(version)) return VersionNotFound(version);
+        try
+        {
+            return store.GetManifest(version);
+        }
+        catch (ModelLoadException exception)
+        {
+            return Problem(title: $"Model version {version} cannot be read.", detail: exception.Message, statusCode: StatusCodes.Status404NotFound);
+        }
+    }
+
+    /// <summary>Serves this version from now on, on every instance sharing the models folder (API key required).</summary>
+    /// <remarks>Use it to roll back or pin a version. The version is loaded and verified first; a version that fails never replaces the served one.</remarks>
+    /// <response code="200">The version is loaded and current; its manifest.</response>
+    /// <response code="401">The X-Api-Key header is missing or wrong.</response>
+    /// <response code="404">No such version.</response>
+    /// <response code="422">The version exists but cannot be served (corrupt or incompatible); the served model is unchanged.</response>
+    [HttpPost("{version:int}/activate")]
+    [Authorize]
+    [ProducesResponseType<ModelManifest>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
+    public ActionResult<ModelManifest> Activate(int version)
+    {
+        if (!store.Versions().Contains(version)) return VersionNotFound(version);
+        try
+        {
+            return host.Activate(version);
+        }
+        catch (ModelLoadException exception)
+        {
+            return Problem(title: $"Model version {version} cannot be served.", detail: exception.Message, statusCode: StatusCodes.Status422UnprocessableEntity);
+        }
+    }
+
+    private ObjectResult VersionNotFound(int version) =>
+        Problem(title: "No such model version.", detail: $"Model version {version} does not exist.", statusCode: StatusCodes.Status404NotFound);
+}

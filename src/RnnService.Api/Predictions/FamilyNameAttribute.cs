@@ -1,0 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+using RnnService.Core.Data;
+
+namespace RnnService.Api.Predictions;
+
+/// <summary>
+/// A name the model can read: at most <see cref="PredictionLimits.MaxNameLength"/> characters once normalised and at
+/// least one letter. Characters the model has never seen are allowed: they map to the unknown input.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
+public sealed class FamilyNameAttribute : ValidationAttribute
+{
+    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext) => value switch
+    {
+        null => ValidationResult.Success, // [Required] reports a missing name
+        string name => Check(name, validationContext.MemberName),
+        _ => new ValidationResult("Must be a string.", MemberNames(validationContext.MemberName)),
+    };
+
+    internal static ValidationResult? Check(string name, string? member)
+    {
+        var normalized = NameNormalizer.Normalize(name);
+        if (normalized.Length == 0) return new ValidationResult("Name must not be empty.", MemberNames(member));
+        if (normalized.Length > PredictionLimits.MaxNameLength)
+        {
+            return new ValidationResult($"Name must be at most {PredictionLimits.MaxNameLength} characters long.", MemberNames(member));
+        }
+        return NameNormalizer.HasLetter(normalized)
+            ? ValidationResult.Success
+            : new ValidationResult("Name must contain at least one letter.", MemberNames(member));
+    }
+
+    private static string[]? MemberNames(string? member) => member is null ? null : [member];
+}

@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
+using RnnService.Api.Hosting;
+
+namespace RnnService.Api.Predictions;
+
+/// <summary>Which language a family name comes from.</summary>
+[ApiController]
+[Route("api/predictions")]
+[EnableRateLimiting(RateLimiting.PredictionsPolicy)]
+[Consumes("application/json")]
+[Produces("application/json")]
+[ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
+[ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
+[ProducesResponseType<ProblemDetails>(StatusCodes.Status415UnsupportedMediaType, "application/problem+json")]
+[ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
+[ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
+public sealed class PredictionsController(PredictionService predictions) : ControllerBase
+{
+    /// <summary>Language probabilities for one family name.</summary>
+    /// <remarks>Languages come sorted from most to least probable; the response names the model version that answered.</remarks>
+    /// <response code="200">The languages with their probabilities.</response>
+    /// <response code="400">The name is missing, too long, or has no letter; or the JSON is malformed.</response>
+    /// <response code="503">No valid model is loaded.</response>
+    [HttpPost]
+    [ProducesResponseType<PredictionResponse>(StatusCodes.Status200OK)]
+    public PredictionResponse Predict(PredictionRequest request) => predictions.Predict(request.Name!, request.Top);
+
+    /// <summary>Language probabilities for up to 1,000 names at once.</summary>
+    /// <remarks>One batched forward pass; results come in request order, all from the same model version.</remarks>
+    /// <response code="200">One result per name, in order.</response>
+    /// <response code="400">A name is invalid (the error names its index), or there are more than 1,000.</response>
+    /// <response code="503">No valid model is loaded.</response>
+    [HttpPost("batch")]
+    [ProducesResponseType<BatchPredictionResponse>(StatusCodes.Status200OK)]
+    public BatchPredictionResponse PredictBatch(BatchPredictionRequest request) => predictions.PredictBatch(request.Names!.Select(name => name!).ToArray(), request.Top);
+}

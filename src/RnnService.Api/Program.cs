@@ -1,0 +1,38 @@
+using RnnService.Api.Hosting;
+using RnnService.Api.Security;
+using Serilog;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddSerilogLogging();                          // structured console logs (Serilog)
+builder.Services.AddProblemDetailsEverywhere();       // RFC 9457 problem details for every error
+builder.Services.AddApiKeyAuthentication();           // X-Api-Key for training and activation
+builder.Services.AddPredictionRateLimiting();         // per-client limits on predictions, 429 + Retry-After
+builder.Services.AddApiControllers();                 // thin controllers over the services below
+builder.Services.AddSwaggerDocs();                    // OpenAPI + Swagger UI
+builder.Services.AddModelServing();                   // model store, hot-swapped served model, folder watcher
+builder.Services.AddTrainingWorker();                 // training jobs run in the background
+builder.Services.AddModelHealthChecks();              // /health/live and /health/ready
+
+var app = builder.Build();
+
+app.UseTorchThreads();
+app.Services.GetRequiredService<ApiKeyProvider>();   // logs a generated key at startup, if none is configured
+app.UseSerilogRequestLogging();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseSwagger();
+app.UseSwaggerUI();
+app.UseRateLimiter();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapControllers();
+app.MapHealthEndpoints();
+
+app.Lifetime.ApplicationStarted.Register(() =>
+    app.Logger.LogInformation("Swagger UI: {Urls}", string.Join(", ", app.Urls.Select(url => url.TrimEnd('/') + "/swagger"))));
+
+app.Run();
+
+/// <summary>The web host's entry point; public so integration tests can start it.</summary>
+public partial class Program;

@@ -1,0 +1,68 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace RnnService.Api.Security;
+
+/// <summary>The key that management endpoints require in the <c>X-Api-Key</c> header (section <c>Security</c>).</summary>
+public sealed class ApiKeyOptions
+{
+    public const string Section = "Security";
+
+    /// <summary>The key. When empty, a random one is generated at startup and logged once.</summary>
+    public string? ApiKey { get; set; }
+}
+
+/// <summary>The API key in force: the configured one, or one generated at startup so nothing is ever open by default.</summary>
+public sealed class ApiKeyProvider
+{
+    public ApiKeyProvider(IOptions<ApiKeyOptions> options, ILogger<ApiKeyProvider> logger)
+    {
+        var configured = options.Value.ApiKey;
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            configured = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+            logger.LogWarning("No API key configured (Security__ApiKey); training and activation need this generated key: {ApiKey}", configured);
+        }
+        Key = Encoding.UTF8.GetBytes(configured);
+    }
+
+    private byte[] Key { get; }
+
+    /// <summary>Compares in constant time, so response timing reveals nothing about the key.</summary>
+    public bool IsValid(string? candidate) =>
+        candidate is not null && CryptographicOperations.FixedTimeEquals(Key, Encoding.UTF8.GetBytes(candidate));
+}
+
+/// <summary>Authenticates requests that carry the right <c>X-Api-Key</c> header.</summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory loggerFactory, UrlEncoder encoder, ApiKeyProvider keys)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string Header = "X-Api-Key";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Headers.TryGetValue(Header, out var values)) return Task.FromResult(AuthenticateResult.NoResult());
+        if (!keys.IsValid(values.ToString())) return Task.FromResult(AuthenticateResult.Fail("Invalid API key."));
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "api-key")], SchemeName);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+}
+
+public static class ApiKeyAuthenticationExtensions
+{
+    public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
+    {
+        services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section);
+        services.AddSingleton<ApiKeyProvider>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+        return services;
+    }
+}

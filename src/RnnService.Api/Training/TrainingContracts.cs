@@ -1,0 +1,86 @@
+using RnnService.Core.Training;
+
+namespace RnnService.Api.Training;
+
+/// <summary>
+/// Hyperparameters for a training job. Every one is optional; omitted ones take the shipped model's defaults.
+/// </summary>
+public sealed record TrainingRequest
+{
+    /// <summary>Hidden units, 4–512 (default 128).</summary>
+    /// <example>128</example>
+    public int? HiddenSize { get; init; }
+
+    /// <summary>Maximum epochs, 1–200 (default 40).</summary>
+    /// <example>10</example>
+    public int? Epochs { get; init; }
+
+    /// <summary>Names per minibatch, 1–1024 (default 128).</summary>
+    /// <example>128</example>
+    public int? BatchSize { get; init; }
+
+    /// <summary>Peak learning rate, greater than 0 and at most 1 (default 0.01).</summary>
+    /// <example>0.01</example>
+    public double? LearningRate { get; init; }
+
+    /// <summary>AdamW weight decay, 0–1 (default 0.2).</summary>
+    public double? WeightDecay { get; init; }
+
+    /// <summary>Class weight exponent, 0 (every example alike) to 1 (every language alike); default 0.3.</summary>
+    public double? ClassWeightExponent { get; init; }
+
+    /// <summary>Gradient clipping norm, 0 (off) to 1000 (default 5).</summary>
+    public double? GradientClipNorm { get; init; }
+
+    /// <summary>Epochs without a better validation loss before stopping, 0 (never) to 200 (default 8).</summary>
+    public int? EarlyStoppingPatience { get; init; }
+
+    /// <summary>Seed of initialisation and shuffling (default 1).</summary>
+    /// <example>1</example>
+    public int? Seed { get; init; }
+
+    public TrainingConfig ToConfig()
+    {
+        var defaults = new TrainingConfig();
+        return defaults with
+        {
+            HiddenSize = HiddenSize ?? defaults.HiddenSize,
+            Epochs = Epochs ?? defaults.Epochs,
+            BatchSize = BatchSize ?? defaults.BatchSize,
+            LearningRate = LearningRate ?? defaults.LearningRate,
+            WeightDecay = WeightDecay ?? defaults.WeightDecay,
+            ClassWeightExponent = ClassWeightExponent ?? defaults.ClassWeightExponent,
+            GradientClipNorm = GradientClipNorm ?? defaults.GradientClipNorm,
+            EarlyStoppingPatience = EarlyStoppingPatience ?? defaults.EarlyStoppingPatience,
+            Seed = Seed ?? defaults.Seed,
+        };
+    }
+}
+
+public enum TrainingJobState
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>A training job as seen from outside.</summary>
+/// <param name="Epochs">One entry per finished epoch: losses, accuracies, learning rate, elapsed time.</param>
+/// <param name="ModelVersion">The published version, once the job succeeded.</param>
+/// <param name="Promoted">Whether the new version became current (see the promotion rule).</param>
+/// <param name="PromotionNote">Why it was or was not promoted.</param>
+/// <param name="Error">Why the job failed.</param>
+public sealed record TrainingJobResponse(
+    Guid Id,
+    TrainingJobState State,
+    TrainingConfig Config,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    IReadOnlyList<EpochReport> Epochs,
+    int? ModelVersion,
+    bool? Promoted,
+    string? PromotionNote,
+    string? Error);

@@ -1,0 +1,98 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using RnnService.Api.Models;
+using RnnService.Core.Storage;
+using RnnService.Core.Training;
+
+namespace RnnService.Api.Training;
+
+/// <summary>
+/// Runs queued training jobs one at a time on a dedicated thread, so predictions keep their own core; publishes each
+/// successful model and promotes it to current when the promotion rule allows. A cancelled or failed job publishes nothing.
+/// </summary>
+public sealed class TrainingWorker(
+    TrainingJobs jobs,
+    TrainingRunner runner,
+    ModelHost host,
+    IOptions<TrainingOptions> options,
+    IWebHostEnvironment environment,
+    TimeProvider time,
+    ILogger<TrainingWorker> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var job in jobs.Queue.ReadAllAsync(stoppingToken))
+            {
+                await Task.Factory.StartNew(() => Run(job, stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down; a running job was cancelled through the same token.
+        }
+    }
+
+    private void Run(TrainingJob job, CancellationToken stoppingToken)
+    {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(job.CancellationToken, stoppingToken);
+        if (cancellation.IsCancellationRequested)
+        {
+            job.MarkCancelled(time.GetUtcNow());
+            return;
+        }
+        job.MarkRunning(time.GetUtcNow());
+        logger.LogInformation("Training job {Job} started: {Config}", job.Id, job.Config);
+        try
+        {
+            var progress = new EpochProgress(job, logger);
+            var dataDirectory = Path.GetFullPath(options.Value.DataDirectory, environment.ContentRootPath);
+            var manifest = runner.TrainAndPublish(dataDirectory, job.Config, progress, cancellation.Token);
+            var (promote, note) = Promotion.Decide(manifest, host.Current, options.Value.PromotionTolerance);
+            if (promote) host.Activate(manifest.Version);
+            job.MarkSucceeded(time.GetUtcNow(), manifest.Version, promote, note);
+            logger.LogInformation("Training job {Job} published version {Version}; {Note}", job.Id, manifest.Version, note);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            job.MarkCancelled(time.GetUtcNow());
+            logger.LogWarning("Training job {Job} cancelled; nothing was published", job.Id);
+        }
+        catch (Exception exception)
+        {
+            job.MarkFailed(time.GetUtcNow(), exception.Message);
+            logger.LogError(exception, "Training job {Job} failed; nothing was promoted", job.Id);
+        }
+    }
+
+    /// <summary>Records each epoch on the job and logs it, on the training thread itself.</summary>
+    private sealed class EpochProgress(TrainingJob job, ILogger logger) : IProgress<EpochReport>
+    {
+        public void Report(EpochReport r)
+        {
+            job.AddEpoch(r);
+            logger.LogInformation(
+                "Training job {Job} epoch {Epoch}/{Epochs}: train loss {TrainingLoss:F4} acc {TrainingAccuracy:F4}, validation loss {ValidationLoss:F4} acc {ValidationAccuracy:F4}",
+                job.Id, r.Epoch, r.Epochs, r.TrainingLoss, r.TrainingAccuracy, r.ValidationLoss, r.ValidationAccuracy);
+        }
+    }
+}
+
+/// <summary>
+/// The promotion rule: a new model becomes current unless its validation macro-F1 is more than the tolerance below the
+/// served model's, so a retraining never silently makes the service worse for small languages.
+/// </summary>
+public static class Promotion
+{
+    public static (bool Promote, string Note) Decide(ModelManifest candidate, ModelManifest? serving, double tolerance)
+    {
+        if (serving is null) return (true, "promoted: no model was being served");
+        var (candidateF1, servingF1) = (candidate.Metrics.Validation.MacroF1, serving.Metrics.Validation.MacroF1);
+        var comparison = string.Create(CultureInfo.InvariantCulture,
+            $"validation macro-F1 {candidateF1:F4} vs {servingF1:F4} of version {serving.Version}, tolerance {tolerance}");
+        return candidateF1 >= servingF1 - tolerance
+            ? (true, "promoted: " + comparison)
+            : (false, "not promoted (activate it explicitly to serve it): " + comparison);
+    }
+}
