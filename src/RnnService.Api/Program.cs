@@ -8,6 +8,7 @@ builder.AddSerilogLogging();                          // structured console logs
 builder.Services.AddProblemDetailsEverywhere();       // RFC 9457 problem details for every error
 builder.Services.AddApiKeyAuthentication();           // X-Api-Key for training and activation
 builder.Services.AddPredictionRateLimiting();         // per-client limits on predictions, 429 + Retry-After
+builder.Services.AddRequestBodyLimit(builder.Configuration);  // 413 for oversized bodies
 builder.Services.AddApiControllers();                 // thin controllers over the services below
 builder.Services.AddSwaggerDocs();                    // OpenAPI + Swagger UI
 builder.Services.AddModelServing();                   // model store, hot-swapped served model, folder watcher

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using RnnService.Api.Models;
@@ -23,6 +24,11 @@ public static class ServiceRegistration
             .Enrich.FromLogContext());
         return builder;
     }
+
+    /// <summary>Caps request bodies at <c>Http:MaxRequestBodyBytes</c> (default 256 KiB); Kestrel answers 413 beyond it.</summary>
+    public static IServiceCollection AddRequestBodyLimit(this IServiceCollection services, IConfiguration configuration) =>
+        services.Configure<KestrelServerOptions>(kestrel =>
+            kestrel.Limits.MaxRequestBodySize = configuration.GetValue<long>("Http:MaxRequestBodyBytes", 256 * 1024));
 
     /// <summary>Controllers with enums as strings in JSON.</summary>
     public static IServiceCollection AddApiControllers(this IServiceCollection services)

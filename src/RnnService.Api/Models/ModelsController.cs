@@ -19,7 +19,6 @@ public sealed record ModelSummary(
 /// <summary>Model versions in the shared models folder: list, inspect, and choose which one is served.</summary>
 [ApiController]
 [Route("api/models")]
-[Produces("application/json")]
 public sealed class ModelsController(ModelStore store, ModelHost host) : ControllerBase
 {
     /// <summary>Every model version with its headline metrics, oldest first.</summary>

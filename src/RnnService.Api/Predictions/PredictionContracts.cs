@@ -7,7 +7,7 @@ public sealed record PredictionRequest
 {
     /// <summary>The family name, as written. 1–50 characters after trimming, with at least one letter.</summary>
     /// <example>Nakamura</example>
-    [Required, FamilyName]
+    [Required(AllowEmptyStrings = true, ErrorMessage = "Name is required."), FamilyName]
     public string? Name { get; init; }
 
     /// <summary>Return only the most probable languages; all 18 when omitted.</summary>

@@ -9,7 +9,6 @@ namespace RnnService.Api.Predictions;
 [Route("api/predictions")]
 [EnableRateLimiting(RateLimiting.PredictionsPolicy)]
 [Consumes("application/json")]
-[Produces("application/json")]
 [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status415UnsupportedMediaType, "application/problem+json")]

@@ -8,7 +8,6 @@ namespace RnnService.Api.Training;
 /// <summary>Retraining over HTTP: start, watch and cancel training jobs.</summary>
 [ApiController]
 [Route("api/training")]
-[Produces("application/json")]
 public sealed class TrainingController(TrainingJobs jobs) : ControllerBase
 {
     /// <summary>Starts a training job (API key required).</summary>

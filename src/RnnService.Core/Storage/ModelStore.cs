@@ -36,7 +36,8 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
     public string Root { get; } = root;
 
     /// <summary>
-    /// Saves the model as the next version and returns its manifest. The version is not made current here.
+    /// Saves the model as the next version and returns its manifest. Publishing never changes which version is
+    /// current; <see cref="SetCurrent"/> does.
     /// </summary>
     public ModelManifest Publish(NameClassifier classifier, ModelManifest manifest, CancellationToken cancellationToken = default)
     {
@@ -57,6 +58,7 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
                 {
                     // Proves the staged files rebuild a working model before anyone can see them.
                 }
+                PinCurrentVersion();
                 try
                 {
                     Directory.Move(staging, VersionPath(manifest.Version));
@@ -135,6 +137,15 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
         File.WriteAllText(temporary, version.ToString(CultureInfo.InvariantCulture) + "\n");
         File.Move(temporary, Path.Combine(Root, CurrentFile), overwrite: true);
         logger.LogInformation("Model version {Version} is now current in {Root}", version, Root);
+    }
+
+    /// <summary>
+    /// Without a pointer file the newest version is current, so a new version would become current the moment it
+    /// appears. Writing the pointer first keeps serving what was served until someone promotes the new version.
+    /// </summary>
+    private void PinCurrentVersion()
+    {
+        if (!File.Exists(Path.Combine(Root, CurrentFile)) && CurrentVersion() is { } current) SetCurrent(current);
     }
 
     /// <summary>Loads and verifies one version: manifest, checksum, architecture and weights.</summary>

@@ -1,4 +1,4 @@
-namespace RnnService.Core.Tests;
+namespace RnnService.Tests.Shared;
 
 /// <summary>Folders of this repository, found from the test binaries' location.</summary>
 internal static class RepositoryPaths

@@ -1,7 +1,7 @@
 using RnnService.Core.Data;
 using RnnService.Core.Training;
 
-namespace RnnService.Core.Tests;
+namespace RnnService.Tests.Shared;
 
 /// <summary>Small synthetic data sets whose language is decided by the name's ending, so a tiny RNN learns them in seconds.</summary>
 internal static class TestData
@@ -70,5 +70,8 @@ internal sealed class TemporaryDirectory : IDisposable
 {
     public string Path { get; } = Directory.CreateTempSubdirectory("rnnservice-tests-").FullName;
 
-    public void Dispose() => Directory.Delete(Path, recursive: true);
+    public void Dispose()
+    {
+        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+    }
 }

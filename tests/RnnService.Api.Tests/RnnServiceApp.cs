@@ -1,0 +1,92 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using RnnService.Core.Storage;
+
+namespace RnnService.Api.Tests;
+
+/// <summary>
+/// The API in-process, with its own models folder (by default seeded with the tiny model as version 1), the synthetic
+/// names data for training, a known API key and a fast poll interval.
+/// </summary>
+public sealed class RnnServiceApp : WebApplicationFactory<Program>
+{
+    public const string ApiKey = "test-api-key";
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    private readonly TemporaryDirectory? ownModels;
+    private readonly TemporaryDirectory data = new();
+    private readonly Dictionary<string, string?> settings;
+
+    public RnnServiceApp()
+        : this(null, null)
+    {
+    }
+
+    /// <param name="modelsDirectory">A models folder to share with other apps; by default a new one seeded with version 1.</param>
+    /// <param name="settings">Configuration overrides, e.g. <c>["RateLimiting:PredictionsPerWindow"] = "3"</c>.</param>
+    internal RnnServiceApp(string? modelsDirectory, Dictionary<string, string?>? settings = null)
+    {
+        if (modelsDirectory is null)
+        {
+            ownModels = new TemporaryDirectory();
+            TinyModel.Seed(ownModels.Path, 1);
+        }
+        ModelsDirectory = modelsDirectory ?? ownModels!.Path;
+        TestData.WriteDirectory(data);
+        this.settings = settings ?? [];
+    }
+
+    public string ModelsDirectory { get; }
+
+    public ModelStore Store => new(ModelsDirectory);
+
+    public HttpClient CreateClientWithKey(string key = ApiKey)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Serving:ModelsDirectory", ModelsDirectory);
+        builder.UseSetting("Serving:PollInterval", "00:00:00.100");
+        builder.UseSetting("Training:DataDirectory", data.Path);
+        builder.UseSetting("Security:ApiKey", ApiKey);
+        builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
+        foreach (var (key, value) in settings) builder.UseSetting(key, value);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            ownModels?.Dispose();
+            data.Dispose();
+        }
+    }
+}
+
+internal static class HttpExtensions
+{
+    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, object body) =>
+        client.PostAsJsonAsync(url, body, RnnServiceApp.Json);
+
+    public static async Task<T> ReadAsync<T>(this HttpResponseMessage response) =>
+        (await response.Content.ReadFromJsonAsync<T>(RnnServiceApp.Json))!;
+
+    /// <summary>The problem-details body, after checking the media type RFC 9457 prescribes.</summary>
+    public static async Task<JsonElement> ReadProblemAsync(this HttpResponseMessage response)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((int)response.StatusCode, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
+        return problem;
+    }
+}

@@ -1,0 +1,162 @@
+using System.Net;
+using RnnService.Api.Predictions;
+using RnnService.Api.Training;
+
+namespace RnnService.Api.Tests;
+
+public sealed class TrainingTests
+{
+    private static readonly object TinyJob = new { hiddenSize = 16, epochs = 4, batchSize = 16, learningRate = 0.02, seed = 5 };
+
+    /// <summary>Long enough to still be running when the test acts on it (a few seconds), short enough to finish if not cancelled.</summary>
+    private static readonly object LongJob = new { hiddenSize = 16, epochs = 200, batchSize = 4, earlyStoppingPatience = 0 };
+
+    [Fact]
+    public async Task ATrainingJobPublishesANewVersionThatPredictionsThenReport()
+    {
+        await using var app = new RnnServiceApp();
+        using var client = app.CreateClientWithKey();
+
+        var started = await client.PostJsonAsync("/api/training", TinyJob);
+
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        Assert.NotNull(started.Headers.Location);
+        var job = await WaitUntilFinished(client, started.Headers.Location!);
+        Assert.Equal(TrainingJobState.Succeeded, job.State);
+        Assert.Equal(2, job.ModelVersion);
+        Assert.Equal(4, job.Epochs.Count);
+        Assert.Equal([1, 2, 3, 4], job.Epochs.Select(e => e.Epoch));
+        Assert.Equal(16, job.Config.HiddenSize);
+        Assert.True(job.Promoted);
+        Assert.NotNull(job.StartedAt);
+        Assert.True(job.FinishedAt >= job.StartedAt);
+        Assert.Equal(2, app.Store.CurrentVersion());
+
+        var prediction = await (await client.PostJsonAsync("/api/predictions", new { name = "Lopez" })).ReadAsync<PredictionResponse>();
+        Assert.Equal(2, prediction.ModelVersion);
+        var listed = await (await client.GetAsync("/api/training")).ReadAsync<TrainingJobResponse[]>();
+        Assert.Equal(job.Id, Assert.Single(listed).Id);
+    }
+
+    [Fact]
+    public async Task ASecondJobWhileOneIsActiveIsAConflictNamingTheActiveJob()
+    {
+        await using var app = new RnnServiceApp();
+        using var client = app.CreateClientWithKey();
+        var first = await (await client.PostJsonAsync("/api/training", LongJob)).ReadAsync<TrainingJobResponse>();
+
+        var second = await client.PostJsonAsync("/api/training", TinyJob);
+
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        var problem = await second.ReadProblemAsync();
+        Assert.Equal(first.Id.ToString(), problem.GetProperty("jobId").GetString());
+        Assert.Contains(first.Id.ToString(), problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await client.DeleteAsync($"/api/training/{first.Id}");
+    }
+
+    [Fact]
+    public async Task ACancelledJobEndsCancelledAndPublishesNothing()
+    {
+        await using var app = new RnnServiceApp();
+        using var client = app.CreateClientWithKey();
+        var started = await client.PostJsonAsync("/api/training", LongJob);
+        var job = await started.ReadAsync<TrainingJobResponse>();
+        await WaitUntil(client, started.Headers.Location!, j => j.Epochs.Count > 0);
+
+        var cancelled = await client.DeleteAsync($"/api/training/{job.Id}");
+
+        Assert.Equal(HttpStatusCode.Accepted, cancelled.StatusCode);
+        var finished = await WaitUntilFinished(client, started.Headers.Location!);
+        Assert.Equal(TrainingJobState.Cancelled, finished.State);
+        Assert.Null(finished.ModelVersion);
+        Assert.Equal([1], app.Store.Versions());
+        Assert.Equal(["1"], Directory.EnumerateFileSystemEntries(app.ModelsDirectory).Select(Path.GetFileName));
+        var again = await client.DeleteAsync($"/api/training/{job.Id}");
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        await again.ReadProblemAsync();
+    }
+
+    [Fact]
+    public async Task AModelClearlyWorseOnValidationIsPublishedButNotPromoted()
+    {
+        await using var app = new RnnServiceApp(modelsDirectory: null, new() { ["Training:PromotionTolerance"] = "0" });
+        // Pretend the served version is perfect on validation, so the new model cannot match it.
+        TinyModel.Seed(app.ModelsDirectory, 1, manifest => manifest.Replace("\"macroF1\":", "\"macroF1\": 1.0, \"ignored\":", StringComparison.Ordinal));
+        using var client = app.CreateClientWithKey();
+
+        var started = await client.PostJsonAsync("/api/training", new { hiddenSize = 8, epochs = 1, learningRate = 0.0001 });
+        var job = await WaitUntilFinished(client, started.Headers.Location!);
+
+        Assert.Equal(TrainingJobState.Succeeded, job.State);
+        Assert.False(job.Promoted);
+        Assert.Contains("not promoted", job.PromotionNote, StringComparison.Ordinal);
+        Assert.Equal([1, 2], app.Store.Versions());
+        Assert.Equal(1, app.Store.CurrentVersion());
+        var prediction = await (await client.PostJsonAsync("/api/predictions", new { name = "Lopez" })).ReadAsync<PredictionResponse>();
+        Assert.Equal(1, prediction.ModelVersion);
+    }
+
+    [Fact]
+    public async Task StartingOrCancellingTrainingNeedsTheApiKey()
+    {
+        await using var app = new RnnServiceApp();
+        using var anonymous = app.CreateClient();
+        using var wrongKey = app.CreateClientWithKey("not-the-key");
+
+        foreach (var response in new[]
+        {
+            await anonymous.PostJsonAsync("/api/training", TinyJob),
+            await wrongKey.PostJsonAsync("/api/training", TinyJob),
+            await anonymous.DeleteAsync($"/api/training/{Guid.NewGuid()}"),
+        })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            await response.ReadProblemAsync();
+        }
+        Assert.Empty(await (await anonymous.GetAsync("/api/training")).ReadAsync<TrainingJobResponse[]>());
+    }
+
+    [Theory]
+    [InlineData("hiddenSize", 100_000, "HiddenSize must be between 4 and 512.")]
+    [InlineData("epochs", 0, "Epochs must be between 1 and 200.")]
+    [InlineData("learningRate", -1, "LearningRate must be greater than 0 and at most 1.")]
+    [InlineData("batchSize", 5000, "BatchSize must be between 1 and 1024.")]
+    public async Task AHyperparameterOutsideItsRangeIsAProblemNamingIt(string field, double value, string message)
+    {
+        await using var app = new RnnServiceApp();
+        using var client = app.CreateClientWithKey();
+
+        var response = await client.PostJsonAsync("/api/training", new Dictionary<string, double> { [field] = value });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.ReadProblemAsync();
+        Assert.Equal(message, problem.GetProperty("errors").GetProperty(field)[0].GetString());
+    }
+
+    [Fact]
+    public async Task AnUnknownJobIsNotFound()
+    {
+        await using var app = new RnnServiceApp();
+        using var client = app.CreateClientWithKey();
+
+        var response = await client.GetAsync($"/api/training/{Guid.NewGuid()}");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        await response.ReadProblemAsync();
+    }
+
+    private static Task<TrainingJobResponse> WaitUntilFinished(HttpClient client, Uri job) =>
+        WaitUntil(client, job, j => j.State is TrainingJobState.Succeeded or TrainingJobState.Failed or TrainingJobState.Cancelled);
+
+    private static async Task<TrainingJobResponse> WaitUntil(HttpClient client, Uri job, Func<TrainingJobResponse, bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var current = await (await client.GetAsync(job)).ReadAsync<TrainingJobResponse>();
+            if (condition(current)) return current;
+            Assert.True(DateTime.UtcNow < deadline, $"job still {current.State} after 60 s");
+            await Task.Delay(50);
+        }
+    }
+}
