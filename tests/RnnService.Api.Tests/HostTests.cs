@@ -1,0 +1,70 @@
+using System.Net;
+using System.Text.Json;
+
+namespace RnnService.Api.Tests;
+
+public sealed class HostTests
+{
+    [Fact]
+    public async Task SwaggerDescribesEveryEndpointAndTheApiKeyScheme()
+    {
+        await using var app = new RnnServiceApp();
+        using var client = app.CreateClient();
+
+        var document = await (await client.GetAsync("/swagger/v1/swagger.json")).ReadAsync<JsonElement>();
+
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToArray();
+        Assert.Equal(
+            ["/api/models", "/api/models/current", "/api/models/{version}", "/api/models/{version}/activate",
+             "/api/predictions", "/api/predictions/batch", "/api/training", "/api/training/{id}"],
+            paths.Order(StringComparer.Ordinal));
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
+        Assert.Equal("X-Api-Key", scheme.GetProperty("name").GetString());
+        Assert.Equal("header", scheme.GetProperty("in").GetString());
+        var start = document.GetProperty("paths").GetProperty("/api/training").GetProperty("post");
+        Assert.True(start.TryGetProperty("security", out _));
+        Assert.False(document.GetProperty("paths").GetProperty("/api/predictions").GetProperty("post").TryGetProperty("security", out _));
+        Assert.False(string.IsNullOrEmpty(start.GetProperty("summary").GetString()));
+        Assert.True(start.GetProperty("responses").TryGetProperty("409", out _));
+    }
+
+    [Fact]
+    public async Task SwaggerUiIsServed()
+    {
+        await using var app = new RnnServiceApp();
+        using var client = app.CreateClient();
+
+        var page = await client.GetAsync("/swagger/index.html");
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("swagger-ui", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PredictionsOverTheRateLimitGet429WithRetryAfter()
+    {
+        await using var app = new RnnServiceApp(modelsDirectory: null, new() { ["RateLimiting:PredictionsPerWindow"] = "3", ["RateLimiting:Window"] = "00:01:00" });
+        using var client = app.CreateClient();
+
+        var responses = new List<HttpResponseMessage>();
+        for (var i = 0; i < 5; i++) responses.Add(await client.PostJsonAsync("/api/predictions", new { name = "Lopez" }));
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests],
+            responses.Select(r => r.StatusCode));
+        Assert.InRange(responses[3].Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 60);
+        await responses[3].ReadProblemAsync();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/models")).StatusCode); // other endpoints are not limited
+    }
+
+    [Fact]
+    public async Task UnknownRoutesAreProblems()
+    {
+        await using var app = new RnnServiceApp();
+        using var client = app.CreateClient();
+
+        var response = await client.GetAsync("/api/nothing-here");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        await response.ReadProblemAsync();
+    }
+}
