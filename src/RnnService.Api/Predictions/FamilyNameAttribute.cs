@@ -10,12 +10,9 @@ namespace RnnService.Api.Predictions;
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
 public sealed class FamilyNameAttribute : ValidationAttribute
 {
-    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext) => value switch
-    {
-        null => ValidationResult.Success, // [Required] reports a missing name
-        string name => Check(name, validationContext.MemberName),
-        _ => new ValidationResult("Must be a string.", MemberNames(validationContext.MemberName)),
-    };
+    // A missing name is [Required]'s to report.
+    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext) =>
+        value is string name ? Check(name, validationContext.MemberName) : ValidationResult.Success;
 
     internal static ValidationResult? Check(string name, string? member)
     {
