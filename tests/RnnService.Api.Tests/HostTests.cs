@@ -26,6 +26,9 @@ public sealed class HostTests
         Assert.False(document.GetProperty("paths").GetProperty("/api/predictions").GetProperty("post").TryGetProperty("security", out _));
         Assert.False(string.IsNullOrEmpty(start.GetProperty("summary").GetString()));
         Assert.True(start.GetProperty("responses").TryGetProperty("409", out _));
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        Assert.Equal("Nakamura", schemas.GetProperty("PredictionRequest").GetProperty("properties").GetProperty("name").GetProperty("example").GetString());
+        Assert.Equal("Japanese", schemas.GetProperty("PredictionResponse").GetProperty("example").GetProperty("languages")[0].GetProperty("language").GetString());
     }
 
     [Fact]
@@ -66,5 +69,19 @@ public sealed class HostTests
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         await response.ReadProblemAsync();
+    }
+
+    [Theory]
+    [InlineData("Serving:TorchThreads", "0", "TorchThreads")]
+    [InlineData("Serving:PollInterval", "00:00:00", "PollInterval")]
+    [InlineData("Training:PromotionTolerance", "2", "PromotionTolerance")]
+    [InlineData("RateLimiting:PredictionsPerWindow", "0", "PredictionsPerWindow")]
+    public void AnOutOfRangeSettingStopsStartupNamingIt(string setting, string value, string name)
+    {
+        using var app = new RnnServiceApp(modelsDirectory: null, new() { [setting] = value });
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => app.CreateClient());
+
+        Assert.Contains(name, error.Message, StringComparison.Ordinal);
     }
 }

@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
+using RnnService.Api.Predictions;
 using RnnService.Api.Security;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -29,8 +31,25 @@ public static class SwaggerSetup
                 Description = "The service's API key (configuration Security:ApiKey; generated and logged at startup if unset).",
             });
             swagger.OperationFilter<ApiKeyRequirementFilter>();
+            swagger.SchemaFilter<ResponseExamples>();
         });
         return services;
+    }
+
+    /// <summary>Example responses, so Swagger UI shows what a prediction looks like before anyone calls it.</summary>
+    private sealed class ResponseExamples : ISchemaFilter
+    {
+        private const string Prediction = """
+            {"name": "Nakamura", "normalizedName": "nakamura", "modelVersion": 1,
+             "languages": [{"language": "Japanese", "probability": 0.9962}, {"language": "Arabic", "probability": 0.0017}, {"language": "Russian", "probability": 0.0014}]}
+            """;
+
+        public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
+        {
+            if (schema is not OpenApiSchema concrete) return;
+            if (context.Type == typeof(PredictionResponse)) concrete.Example = JsonNode.Parse(Prediction);
+            if (context.Type == typeof(BatchPredictionResponse)) concrete.Example = JsonNode.Parse($$"""{"results": [{{Prediction}}], "modelVersion": 1}""");
+        }
     }
 
     /// <summary>Marks operations with [Authorize] as needing the API key, so Swagger UI sends it.</summary>

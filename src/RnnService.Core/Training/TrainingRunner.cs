@@ -48,10 +48,8 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
         logger.LogInformation(
             "Loaded {Examples} distinct (name, language) examples from {Directory}: {Training} training, {Validation} validation, {Test} test",
             dataset.Examples.Count, dataDirectory, split.Training.Count, split.Validation.Count, split.Test.Count);
-        foreach (var size in sizes)
-        {
-            logger.LogDebug("{Language}: {Training} / {Validation} / {Test}", size.Language, size.Training, size.Validation, size.Test);
-        }
+        logger.LogInformation("Examples per language (training/validation/test): {Sizes}",
+            string.Join(", ", sizes.Select(size => $"{size.Language} {size.Training}/{size.Validation}/{size.Test}")));
         return (split, new DataSummary(dataset.Fingerprint, dataset.Examples.Count, config.SplitSeed, sizes));
     }
 }
