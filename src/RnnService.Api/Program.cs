@@ -22,6 +22,8 @@ app.Services.GetRequiredService<ApiKeyProvider>();   // logs a generated key at 
 app.UseSerilogRequestLogging();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseDefaultFiles();                                // the web page at / (wwwroot/index.html)
+app.UseStaticFiles();
 app.UseSwagger();
 app.UseSwaggerUI();
 app.UseRateLimiter();

@@ -44,10 +44,21 @@ public static class SwaggerSetup
              "languages": [{"language": "Japanese", "probability": 0.9962}, {"language": "Arabic", "probability": 0.0017}, {"language": "Russian", "probability": 0.0014}]}
             """;
 
+        private const string Explanation = """
+            {"name": "Ng", "normalizedName": "ng", "modelVersion": 1,
+             "steps": [
+               {"position": 1, "character": "n", "known": true, "hidden": [0.7616, -0.2913, 0.0561], "norm": 5.02,
+                "languages": [{"language": "Russian", "probability": 0.41}, {"language": "English", "probability": 0.22}, {"language": "Vietnamese", "probability": 0.03}]},
+               {"position": 2, "character": "g", "known": true, "hidden": [0.9051, 0.1204, -0.6633], "norm": 6.87,
+                "languages": [{"language": "Vietnamese", "probability": 0.71}, {"language": "Chinese", "probability": 0.21}, {"language": "Korean", "probability": 0.05}]}],
+             "prediction": {"name": "Ng", "normalizedName": "ng", "modelVersion": 1, "languages": [{"language": "Vietnamese", "probability": 0.71}]}}
+            """;
+
         public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
         {
             if (schema is not OpenApiSchema concrete) return;
             if (context.Type == typeof(PredictionResponse)) concrete.Example = JsonNode.Parse(Prediction);
+            if (context.Type == typeof(ExplainResponse)) concrete.Example = JsonNode.Parse(Explanation);
             if (context.Type == typeof(BatchPredictionResponse)) concrete.Example = JsonNode.Parse($$"""{"results": [{{Prediction}}], "modelVersion": 1}""");
         }
     }

@@ -33,4 +33,17 @@ public sealed class PredictionsController(PredictionService predictions) : Contr
     [HttpPost("batch")]
     [ProducesResponseType<BatchPredictionResponse>(StatusCodes.Status200OK)]
     public BatchPredictionResponse PredictBatch(BatchPredictionRequest request) => predictions.PredictBatch(request.Names!.Select(name => name!).ToArray(), request.Top);
+
+    /// <summary>How the prediction and the hidden state evolve as the RNN reads the name, character by character.</summary>
+    /// <remarks>
+    /// For each character t: the hidden state h_t (the partial result; the last one is the name's embedding), its norm,
+    /// and the languages the model would give if the name ended there, softmax(V·h_t + c). The last step equals
+    /// POST /api/predictions for the same name.
+    /// </remarks>
+    /// <response code="200">One step per character, then the final prediction.</response>
+    /// <response code="400">The name is missing, too long, or has no letter; or the JSON is malformed.</response>
+    /// <response code="503">No valid model is loaded.</response>
+    [HttpPost("explain")]
+    [ProducesResponseType<ExplainResponse>(StatusCodes.Status200OK)]
+    public ExplainResponse Explain(ExplainRequest request) => predictions.Explain(request.Name!, request.Top);
 }

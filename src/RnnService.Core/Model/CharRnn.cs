@@ -51,8 +51,11 @@ public sealed class CharRnn : nn.Module<Tensor, Tensor>
     /// <summary>Language logits (B, languages) of a batch of left-padded character indices (T, B).</summary>
     public override Tensor forward(Tensor chars) => Readout(Encode(chars));
 
-    /// <summary>Final hidden states H (hidden, B), the names' embeddings, of left-padded indices (T, B).</summary>
-    public Tensor Encode(Tensor chars)
+    /// <summary>
+    /// Final hidden states H (hidden, B), the names' embeddings, of left-padded indices (T, B). When
+    /// <paramref name="everyStep"/> is given, it also receives h_1 … h_T, the partial results after each character.
+    /// </summary>
+    public Tensor Encode(Tensor chars, ICollection<Tensor>? everyStep = null)
     {
         var (steps, batch) = (chars.shape[0], chars.shape[1]);
         var inputs = InputColumns(chars);                    // (hidden, T, B)
@@ -60,6 +63,7 @@ public sealed class CharRnn : nn.Module<Tensor, Tensor>
         for (var t = 0; t < steps; t++)
         {
             h = tanh(W.matmul(h) + inputs.select(1, t));     // h_t = tanh(W·h_{t-1} + U·x_t)
+            everyStep?.Add(h);
         }
         return h;
     }

@@ -24,5 +24,30 @@ public sealed class NameClassifier(CharRnn model, Vocabulary vocabulary, IReadOn
         return Enumerable.Range(0, normalizedNames.Count).Select(b => flat[(b * Languages.Count)..((b + 1) * Languages.Count)]).ToArray();
     }
 
+    /// <summary>
+    /// How the RNN reads one normalised name, character by character: after each character, the hidden state h_t and
+    /// the probabilities the model would give if the name ended there. The last step is exactly <see cref="Predict"/>'s answer.
+    /// </summary>
+    public IReadOnlyList<ExplainedStep> Explain(string normalizedName)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var states = new List<Tensor>();
+        Model.Encode(LeftPadding.Pack([Vocabulary.Encode(normalizedName)]), states);
+        return states.Select((h, t) => new ExplainedStep(
+            normalizedName[t],
+            Vocabulary.Contains(normalizedName[t]),
+            h.to(ScalarType.Float64).data<double>().ToArray(),
+            nn.functional.softmax(Model.Readout(h), 1).to(ScalarType.Float64).data<double>().ToArray())).ToArray();
+    }
+
     public void Dispose() => Model.Dispose();
+}
+
+/// <summary>The RNN after reading one more character.</summary>
+/// <param name="Hidden">h_t, the partial result so far (the name's embedding after the last character).</param>
+/// <param name="Probabilities">softmax(V·h_t + c): the answer if the name ended here, in language order.</param>
+public sealed record ExplainedStep(char Character, bool Known, double[] Hidden, double[] Probabilities)
+{
+    public double Norm => Math.Sqrt(Hidden.Sum(value => value * value));
 }

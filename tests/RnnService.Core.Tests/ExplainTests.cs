@@ -1,0 +1,58 @@
+using RnnService.Core.Data;
+using RnnService.Core.Storage;
+
+namespace RnnService.Core.Tests;
+
+public sealed class ExplainTests : IDisposable
+{
+    private readonly TemporaryDirectory models = new();
+    private readonly LoadedModel model;
+
+    public ExplainTests()
+    {
+        TinyModel.Seed(models.Path, 1);
+        model = new ModelStore(models.Path).Load(1);
+    }
+
+    public void Dispose()
+    {
+        model.Dispose();
+        models.Dispose();
+    }
+
+    [Theory]
+    [InlineData("rossini")]
+    [InlineData("ez")]
+    [InlineData("x")]
+    public void ThereIsOneStepPerCharacterAndTheLastIsThePrediction(string name)
+    {
+        var steps = model.Classifier.Explain(name);
+
+        Assert.Equal(name, new string(steps.Select(step => step.Character).ToArray()));
+        Assert.Equal(model.Classifier.Predict([name])[0], steps[^1].Probabilities);
+        Assert.All(steps, step => Assert.Equal(TinyModel.Config.HiddenSize, step.Hidden.Length));
+        Assert.All(steps, step => Assert.Equal(1.0, step.Probabilities.Sum(), 1e-6));
+    }
+
+    [Fact]
+    public void EachStepIsThePredictionForThePrefixReadSoFar()
+    {
+        var steps = model.Classifier.Explain("ivanov");
+
+        for (var t = 0; t < steps.Count; t++)
+        {
+            var prefix = model.Classifier.Predict(["ivanov"[..(t + 1)]])[0];
+            Assert.Equal(prefix, steps[t].Probabilities);
+        }
+    }
+
+    [Fact]
+    public void StepsReportUnknownCharactersAndTheNormOfTheHiddenState()
+    {
+        var steps = model.Classifier.Explain("l€z");
+
+        Assert.Equal([true, false, true], steps.Select(step => step.Known));
+        Assert.All(steps, step => Assert.Equal(Math.Sqrt(step.Hidden.Sum(v => v * v)), step.Norm, 1e-12));
+        Assert.All(steps, step => Assert.All(step.Hidden, v => Assert.InRange(v, -1.0, 1.0))); // tanh
+    }
+}
