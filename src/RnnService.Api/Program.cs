@@ -1,5 +1,6 @@
 using RnnService.Api.Hosting;
 using RnnService.Api.Security;
+using Prometheus;
 using Serilog;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,12 +15,14 @@ builder.Services.AddSwaggerDocs();                    // OpenAPI + Swagger UI
 builder.Services.AddModelServing();                   // model store, hot-swapped served model, folder watcher
 builder.Services.AddTrainingWorker();                 // training jobs run in the background
 builder.Services.AddModelHealthChecks();              // /health/live and /health/ready
+builder.Services.AddServiceMetrics();                 // Prometheus metrics at /metrics
 
 var app = builder.Build();
 
 app.UseTorchThreads();
 app.Services.GetRequiredService<ApiKeyProvider>();   // logs a generated key at startup, if none is configured
 app.UseSerilogRequestLogging();
+app.UseHttpMetrics();                                 // request counts and latency histograms per endpoint
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseDefaultFiles();                                // the web page at / (wwwroot/index.html)
@@ -31,6 +34,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.MapControllers();
 app.MapHealthEndpoints();
+app.MapMetrics();                                     // Prometheus format at /metrics
 
 app.Lifetime.ApplicationStarted.Register(() =>
     app.Logger.LogInformation("Swagger UI: {Urls}", string.Join(", ", app.Urls.Select(url => url.TrimEnd('/') + "/swagger"))));

@@ -84,4 +84,24 @@ public sealed class HostTests
 
         Assert.Contains(name, error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task MetricsExposeRequestsPredictionsTheModelAndTraining()
+    {
+        await using var app = new RnnServiceApp();
+        using var client = app.CreateClientWithKey();
+        await client.PostJsonAsync("/api/predictions", new { name = "Rossini" });
+        var started = await client.PostJsonAsync("/api/training", new { hiddenSize = 8, epochs = 2 });
+        await TrainingTests.WaitUntilFinished(client, started.Headers.Location!);
+
+        var metrics = await client.GetStringAsync("/metrics");
+
+        Assert.Contains("http_request_duration_seconds_bucket{code=\"200\",method=\"POST\",controller=\"Predictions\",action=\"Predict\",endpoint=\"api/predictions\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("http_requests_received_total{code=\"202\",method=\"POST\",controller=\"Training\"", metrics, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^rnnservice_predictions\{language=""Italian""\} [1-9]", metrics);
+        Assert.Matches(@"(?m)^rnnservice_training_jobs\{outcome=""succeeded""\} [1-9]", metrics);
+        Assert.Matches(@"(?m)^rnnservice_training_epoch_duration_count [1-9]", metrics);
+        Assert.Matches(@"(?m)^rnnservice_model_version [12]$", metrics);
+        Assert.Matches(@"(?m)^rnnservice_model_load_duration 0\.\d+", metrics);
+    }
 }

@@ -1,7 +1,11 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using RnnService.Api.Hosting;
+using RnnService.Api.Models;
 using RnnService.Api.Predictions;
-using RnnService.Core.Model;
 using RnnService.Core.Storage;
 
 namespace RnnService.Api.Tests;
@@ -77,7 +81,8 @@ public sealed class SharedFolderTests
         TinyModel.Seed(models.Path, 1);
         TinyModel.Seed(models.Path, 2);
         var store = new ModelStore(models.Path);
-        using var host = new RnnService.Api.Models.ModelHost(store, Microsoft.Extensions.Logging.Abstractions.NullLogger<RnnService.Api.Models.ModelHost>.Instance);
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var host = new ModelHost(store, new ServiceMetrics(services.GetRequiredService<IMeterFactory>()), NullLogger<ModelHost>.Instance);
         host.Activate(1);
 
         var lease = host.Acquire()!;

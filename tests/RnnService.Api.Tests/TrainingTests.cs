@@ -145,7 +145,7 @@ public sealed class TrainingTests
         await response.ReadProblemAsync();
     }
 
-    private static Task<TrainingJobResponse> WaitUntilFinished(HttpClient client, Uri job) =>
+    internal static Task<TrainingJobResponse> WaitUntilFinished(HttpClient client, Uri job) =>
         WaitUntil(client, job, j => j.State is TrainingJobState.Succeeded or TrainingJobState.Failed or TrainingJobState.Cancelled);
 
     private static async Task<TrainingJobResponse> WaitUntil(HttpClient client, Uri job, Func<TrainingJobResponse, bool> condition)

@@ -8,6 +8,7 @@ using RnnService.Api.Predictions;
 using RnnService.Api.Training;
 using RnnService.Core.Storage;
 using RnnService.Core.Training;
+using Prometheus;
 using Serilog;
 
 namespace RnnService.Api.Hosting;
@@ -50,6 +51,24 @@ public static class ServiceRegistration
         services.AddSingleton<PredictionService>();
         return services;
     }
+
+    /// <summary>
+    /// Prometheus metrics: prometheus-net's HTTP metrics plus our "RnnService" meter. The runtime's event counters and
+    /// other meters are left out so /metrics stays readable.
+    /// </summary>
+    public static IServiceCollection AddServiceMetrics(this IServiceCollection services)
+    {
+        PrometheusDefaults.Value.ToString(); // process-wide settings, applied once
+        services.AddSingleton<ServiceMetrics>();
+        return services;
+    }
+
+    private static readonly Lazy<IDisposable> PrometheusDefaults = new(() =>
+    {
+        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressEventCounters = true, SuppressDebugMetrics = true, SuppressMeters = true });
+        // Started now rather than at the first scrape (prometheus-net's default), so no measurement before it is lost.
+        return MeterAdapter.StartListening(new MeterAdapterOptions { InstrumentFilterPredicate = instrument => instrument.Meter.Name == ServiceMetrics.MeterName });
+    });
 
     /// <summary>Training jobs over HTTP, run one at a time by a background worker.</summary>
     public static IServiceCollection AddTrainingWorker(this IServiceCollection services)

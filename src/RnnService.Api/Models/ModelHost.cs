@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using RnnService.Api.Hosting;
 using RnnService.Core.Storage;
 
 namespace RnnService.Api.Models;
@@ -8,7 +10,7 @@ namespace RnnService.Api.Models;
 /// up before it replaces the old one; requests in flight keep the old one through their lease, and the old model's
 /// native memory is freed when the last of them ends.
 /// </summary>
-public sealed class ModelHost(ModelStore store, ILogger<ModelHost> logger) : IDisposable
+public sealed class ModelHost(ModelStore store, ServiceMetrics metrics, ILogger<ModelHost> logger) : IDisposable
 {
     private readonly Lock swapLock = new();
     private ServedModel? served;
@@ -68,6 +70,7 @@ public sealed class ModelHost(ModelStore store, ILogger<ModelHost> logger) : IDi
     private ModelManifest Swap(int version)
     {
         if (served?.Model.Manifest.Version == version) return served.Model.Manifest;
+        var started = Stopwatch.GetTimestamp();
         var loaded = store.Load(version);
         try
         {
@@ -81,6 +84,7 @@ public sealed class ModelHost(ModelStore store, ILogger<ModelHost> logger) : IDi
         var previous = Interlocked.Exchange(ref served, new ServedModel(loaded));
         previous?.Release();
         lastFailedVersion = null;
+        metrics.ModelLoaded(version, Stopwatch.GetElapsedTime(started));
         logger.LogInformation("Serving model version {Version} (was {Previous})", version, previous?.Model.Manifest.Version.ToString(CultureInfo.InvariantCulture) ?? "none");
         return loaded.Manifest;
     }

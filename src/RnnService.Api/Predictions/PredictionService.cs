@@ -1,3 +1,4 @@
+using RnnService.Api.Hosting;
 using RnnService.Api.Models;
 using RnnService.Core.Data;
 using RnnService.Core.Storage;
@@ -5,7 +6,7 @@ using RnnService.Core.Storage;
 namespace RnnService.Api.Predictions;
 
 /// <summary>Answers predictions from the served model; every answer in one call comes from one version.</summary>
-public sealed class PredictionService(ModelHost host)
+public sealed class PredictionService(ModelHost host, ServiceMetrics metrics)
 {
     public PredictionResponse Predict(string name, int? top)
     {
@@ -42,15 +43,19 @@ public sealed class PredictionService(ModelHost host)
         return new ExplainResponse(name, normalized, model.Manifest.Version, explained, prediction);
     }
 
-    private static PredictionResponse[] Predict(LoadedModel model, IReadOnlyList<string> names, int? top)
+    private PredictionResponse[] Predict(LoadedModel model, IReadOnlyList<string> names, int? top)
     {
         var normalized = names.Select(NameNormalizer.Normalize).ToArray();
         var probabilities = model.Classifier.Predict(normalized);
         return names.Select((name, i) => Response(name, normalized[i], probabilities[i], model, top)).ToArray();
     }
 
-    private static PredictionResponse Response(string name, string normalized, double[] probabilities, LoadedModel model, int? top) =>
-        new(name, normalized, Ranked(probabilities, model.Classifier.Languages).Take(top ?? probabilities.Length).ToArray(), model.Manifest.Version);
+    private PredictionResponse Response(string name, string normalized, double[] probabilities, LoadedModel model, int? top)
+    {
+        var ranked = Ranked(probabilities, model.Classifier.Languages).Take(top ?? probabilities.Length).ToArray();
+        metrics.PredictionServed(ranked[0].Language);
+        return new PredictionResponse(name, normalized, ranked, model.Manifest.Version);
+    }
 
     /// <summary>Languages with their probabilities, most probable first.</summary>
     private static IEnumerable<LanguageProbability> Ranked(double[] probabilities, IReadOnlyList<string> languages) =>

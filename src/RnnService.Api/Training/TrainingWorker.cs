@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using RnnService.Api.Hosting;
 using RnnService.Api.Models;
 using RnnService.Core.Storage;
 using RnnService.Core.Training;
@@ -17,6 +18,7 @@ public sealed class TrainingWorker(
     IOptions<TrainingOptions> options,
     IWebHostEnvironment environment,
     TimeProvider time,
+    ServiceMetrics metrics,
     ILogger<TrainingWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -40,21 +42,30 @@ public sealed class TrainingWorker(
         if (cancellation.IsCancellationRequested)
         {
             job.MarkCancelled(time.GetUtcNow());
-            return;
         }
-        job.MarkRunning(time.GetUtcNow());
+        else
+        {
+            job.MarkRunning(time.GetUtcNow());
+            Train(job, cancellation.Token);
+        }
+        metrics.TrainingJobFinished(job.Snapshot().State.ToString().ToLowerInvariant());
+    }
+
+    /// <summary>Trains, publishes and maybe promotes; records the outcome on the job instead of throwing.</summary>
+    private void Train(TrainingJob job, CancellationToken cancellationToken)
+    {
         logger.LogInformation("Training job {Job} started: {Config}", job.Id, job.Config);
         try
         {
-            var progress = new EpochProgress(job, logger);
+            var progress = new EpochProgress(job, metrics, logger);
             var dataDirectory = Path.GetFullPath(options.Value.DataDirectory, environment.ContentRootPath);
-            var manifest = runner.TrainAndPublish(dataDirectory, job.Config, progress, cancellation.Token);
+            var manifest = runner.TrainAndPublish(dataDirectory, job.Config, progress, cancellationToken);
             var (promote, note) = Promotion.Decide(manifest, host.Current, options.Value.PromotionTolerance);
             if (promote) host.Activate(manifest.Version);
             job.MarkSucceeded(time.GetUtcNow(), manifest.Version, promote, note);
             logger.LogInformation("Training job {Job} published version {Version}; {Note}", job.Id, manifest.Version, note);
         }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             job.MarkCancelled(time.GetUtcNow());
             logger.LogWarning("Training job {Job} cancelled; nothing was published", job.Id);
@@ -67,11 +78,15 @@ public sealed class TrainingWorker(
     }
 
     /// <summary>Records each epoch on the job and logs it, on the training thread itself.</summary>
-    private sealed class EpochProgress(TrainingJob job, ILogger logger) : IProgress<EpochReport>
+    private sealed class EpochProgress(TrainingJob job, ServiceMetrics metrics, ILogger logger) : IProgress<EpochReport>
     {
+        private TimeSpan previousElapsed;
+
         public void Report(EpochReport r)
         {
             job.AddEpoch(r);
+            metrics.EpochCompleted(r.Elapsed - previousElapsed);
+            previousElapsed = r.Elapsed;
             logger.LogInformation(
                 "Training job {Job} epoch {Epoch}/{Epochs}: train loss {TrainingLoss:F4} acc {TrainingAccuracy:F4}, validation loss {ValidationLoss:F4} acc {ValidationAccuracy:F4}",
                 job.Id, r.Epoch, r.Epochs, r.TrainingLoss, r.TrainingAccuracy, r.ValidationLoss, r.ValidationAccuracy);

@@ -1,0 +1,130 @@
+using System.Text.Json;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace RnnService.Browser.Tests;
+
+/// <summary>Predict, explain and model views against the shipped model, in headless Chromium.</summary>
+public sealed class PageTests(ServedPage served) : IClassFixture<ServedPage>
+{
+    private readonly List<string> scriptErrors = [];
+
+    [Fact]
+    public async Task TypingANameShowsItsTopLanguageAsTheFirstBar()
+    {
+        var page = await served.OpenAsync(scriptErrors);
+
+        await page.GetByLabel("Family name").PressSequentiallyAsync("Nakamura");
+
+        var bars = page.Locator("#predict-chart .bar-row");
+        await Expect(bars).ToHaveCountAsync(5);
+        await Expect(bars.First).ToHaveAttributeAsync("data-language", "Japanese");
+        await Expect(page.Locator("#predict-summary")).ToHaveTextAsync("“Nakamura” most likely comes from Japanese (99.6%). Model version 1.");
+        await Expect(page.Locator("#predict-error")).ToBeEmptyAsync();
+        await ServedPage.ScreenshotAsync(page.Locator("#predict"), "predict-wide");
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
+    public async Task TheExplainViewHasOneColumnPerCharacterAndAHeatMapOfTheHiddenState()
+    {
+        var page = await served.OpenAsync(scriptErrors);
+
+        await page.GetByLabel("Family name").FillAsync("Nakamura");
+        await page.GetByLabel("Family name").PressAsync("Enter");
+
+        var columns = page.Locator("#explain-steps .step");
+        await Expect(columns).ToHaveCountAsync(8);
+        Assert.Equal("nakamura", string.Concat(await columns.EvaluateAllAsync<string[]>("steps => steps.map(s => s.dataset.character)")));
+        await Expect(columns.Last).ToHaveAttributeAsync("aria-label", new System.Text.RegularExpressions.Regex("^After “a” \\(character 8\\): Japanese 99\\.6%"));
+        var cells = page.Locator("#explain-heatmap rect.cell");
+        await Expect(cells).ToHaveCountAsync(8 * 128);
+
+        // One cell is in the tab order; the arrow keys move through the map and the readout follows.
+        await page.Locator("#explain-heatmap rect.cell[tabindex='0']").FocusAsync();
+        await Expect(page.Locator("#heatmap-readout")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^Unit 1 after “n” \\(character 1\\): -?\\d\\.\\d{4}$"));
+        await page.Keyboard.PressAsync("ArrowRight");
+        await page.Keyboard.PressAsync("ArrowDown");
+        await Expect(page.Locator("#heatmap-readout")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^Unit 2 after “a” \\(character 2\\): -?\\d\\.\\d{4}$"));
+        await Expect(page.Locator("#explain-heatmap rect.cell[tabindex='0']")).ToHaveAttributeAsync("data-row", "1");
+
+        await ServedPage.ScreenshotAsync(page, "explain-wide-full-page");
+        await ServedPage.ScreenshotAsync(page.Locator("#explain"), "explain-wide");
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
+    public async Task TheModelSectionShowsTheConfusionMatrixOfAllEighteenLanguages()
+    {
+        var page = await served.OpenAsync(scriptErrors);
+
+        await Expect(page.Locator("#model-confusion rect.cell")).ToHaveCountAsync(18 * 18);
+        await Expect(page.Locator("#model-confusion .row-label")).ToHaveCountAsync(18);
+        await Expect(page.Locator("#model-confusion .column-label")).ToHaveCountAsync(18);
+        await Expect(page.Locator("#model-f1 .bar-row")).ToHaveCountAsync(18);
+        await Expect(page.Locator("#model-summary")).ToContainTextAsync("Serving version 1");
+        await Expect(page.Locator("#model-current .headline")).ToContainTextAsync("81.3%");
+        await Expect(page.Locator("#model-current .headline")).ToContainTextAsync("0.513");
+        await Expect(page.Locator("#model-config")).ToContainTextAsync("Hidden Size128");
+        var version = page.Locator("#versions tbody tr");
+        await Expect(version).ToHaveCountAsync(1);
+        await Expect(version).ToContainTextAsync("current");
+        await Expect(version.GetByRole(AriaRole.Button, new() { Name = "Activate version 1" })).ToBeDisabledAsync();
+
+        // The cell counts are the manifest's: row Japanese, column Japanese.
+        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(served.App.ModelsDirectory, "1", "manifest.json")));
+        var japanese = manifest.RootElement.GetProperty("languages").EnumerateArray().Select(l => l.GetString()).ToList().IndexOf("Japanese");
+        var diagonal = manifest.RootElement.GetProperty("metrics").GetProperty("test").GetProperty("confusionMatrix")[japanese][japanese].GetInt32();
+        var cell = page.Locator($"#model-confusion rect.cell[data-row='{japanese}'][data-col='{japanese}']");
+        await Expect(cell).ToHaveAttributeAsync("data-count", diagonal.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await cell.HoverAsync();
+        await Expect(page.Locator("#confusion-readout")).ToContainTextAsync($"True Japanese, predicted Japanese: {diagonal} of");
+
+        await ServedPage.ScreenshotAsync(page.Locator("#model"), "model-wide");
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
+    public async Task ANameWithoutLettersShowsWhyInWords()
+    {
+        var page = await served.OpenAsync(scriptErrors);
+
+        await page.GetByLabel("Family name").PressSequentiallyAsync("1234");
+
+        var error = page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "letter" });
+        await Expect(error).ToHaveTextAsync("Name must contain at least one letter.");
+        await Expect(error).ToHaveIdAsync("predict-error");
+        await Expect(page.GetByLabel("Family name")).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(page.Locator("#predict-chart svg")).ToHaveCountAsync(0);
+        await ServedPage.ScreenshotAsync(page.Locator("#predict"), "predict-invalid-name");
+
+        // Fixing the name clears the error.
+        await page.GetByLabel("Family name").FillAsync("Rossi");
+        await Expect(page.Locator("#predict-error")).ToBeEmptyAsync();
+        await Expect(page.Locator("#predict-chart .bar-row").First).ToHaveAttributeAsync("data-language", "Italian");
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
+    public async Task OnANarrowScreenThePageNeverScrollsSideways()
+    {
+        var page = await served.OpenAsync(scriptErrors, width: 375, height: 812);
+
+        await page.GetByLabel("Family name").FillAsync("Nakamura");
+        await Expect(page.Locator("#explain-heatmap rect.cell")).ToHaveCountAsync(8 * 128);
+        await Expect(page.Locator("#model-confusion rect.cell")).ToHaveCountAsync(18 * 18);
+        await Expect(page.Locator("#predict-chart .bar-row").First).ToHaveAttributeAsync("data-language", "Japanese");
+
+        var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth");
+        Assert.Equal(0, overflow);
+        var wideElements = await page.EvaluateAsync<string[]>(
+            """
+            () => [...document.querySelectorAll('body *')]
+              .filter(e => !e.closest('.scroll') && e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+              .map(e => e.id || e.tagName)
+            """);
+        Assert.Empty(wideElements);
+        await ServedPage.ScreenshotAsync(page, "narrow-full-page");
+        Assert.Empty(scriptErrors);
+    }
+}

@@ -1,0 +1,119 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Playwright;
+
+namespace RnnService.Browser.Tests;
+
+/// <summary>
+/// The service on a real socket, serving a temporary copy of the shipped model (version 1) and training on the tiny
+/// synthetic names data, with a known API key; tests can change its models folder without touching the repository's.
+/// </summary>
+public sealed class ServedApp : WebApplicationFactory<Program>
+{
+    public const string ApiKey = "browser-test-key";
+
+    private readonly TemporaryDirectory models = new();
+    private readonly TemporaryDirectory data = new();
+
+    public ServedApp()
+    {
+        CopyDirectory(Path.Combine(RepositoryPaths.Models, "1"), Path.Combine(models.Path, "1"));
+        TestData.WriteDirectory(data);
+    }
+
+    public string ModelsDirectory => models.Path;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Serving:ModelsDirectory", models.Path);
+        builder.UseSetting("Serving:PollInterval", "00:00:00.200");
+        builder.UseSetting("Training:DataDirectory", data.Path);
+        builder.UseSetting("Security:ApiKey", ApiKey);
+        builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            models.Dispose();
+            data.Dispose();
+        }
+    }
+
+    private static void CopyDirectory(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.EnumerateFiles(source))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        }
+    }
+}
+
+/// <summary>
+/// One running service and one headless Chromium per test class; each test opens its own browser context (a fresh
+/// profile) on it. Chromium comes from the system (Debian's <c>chromium</c> package), or from <c>CHROMIUM_PATH</c>.
+/// </summary>
+public sealed class ServedPage : IAsyncLifetime
+{
+    private static readonly string[] ChromiumArgs =
+    [
+        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
+    ];
+
+    private IPlaywright? playwright;
+    private IBrowser? browser;
+
+    public ServedApp App { get; } = new();
+
+    public Uri BaseAddress => App.ClientOptions.BaseAddress;
+
+    public static string ScreenshotsDirectory { get; } = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "screenshots")).FullName;
+
+    public async Task InitializeAsync()
+    {
+        App.UseKestrel(0);
+        App.StartServer();
+        var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } configured ? configured : "/usr/bin/chromium";
+        if (!File.Exists(chromium))
+        {
+            throw new FileNotFoundException($"Chromium not found at {chromium}: install it (apt-get install -y chromium) or set CHROMIUM_PATH.", chromium);
+        }
+        playwright = await Playwright.CreateAsync();
+        browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium, Headless = true, Args = ChromiumArgs });
+    }
+
+    /// <summary>A new page at / in its own context; uncaught script errors are collected into <paramref name="scriptErrors"/>.</summary>
+    public async Task<IPage> OpenAsync(List<string> scriptErrors, int width = 1280, int height = 900)
+    {
+        var context = await browser!.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+            Locale = "en-GB",
+            ReducedMotion = ReducedMotion.Reduce,
+        });
+        var page = await context.NewPageAsync();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+        await page.GotoAsync(BaseAddress.ToString());
+        return page;
+    }
+
+    public static Task ScreenshotAsync(IPage page, string name, bool fullPage = true) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = ScreenshotPath(name), FullPage = fullPage });
+
+    public static Task ScreenshotAsync(ILocator locator, string name) =>
+        locator.ScreenshotAsync(new LocatorScreenshotOptions { Path = ScreenshotPath(name) });
+
+    public async Task DisposeAsync()
+    {
+        if (browser is not null) await browser.DisposeAsync();
+        playwright?.Dispose();
+        await App.DisposeAsync();
+    }
+
+    private static string ScreenshotPath(string name) => Path.Combine(ScreenshotsDirectory, string.Create(CultureInfo.InvariantCulture, $"{name}.png"));
+}

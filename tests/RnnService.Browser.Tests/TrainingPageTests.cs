@@ -1,0 +1,71 @@
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace RnnService.Browser.Tests;
+
+/// <summary>The Train section against a service of its own, whose models folder training may change.</summary>
+public sealed class TrainingPageTests(ServedPage served) : IClassFixture<ServedPage>
+{
+    private readonly List<string> scriptErrors = [];
+
+    [Fact]
+    public async Task StartingATinyTrainingJobShowsItsProgressAndListsTheNewVersion()
+    {
+        var page = await served.OpenAsync(scriptErrors);
+        await Expect(page.Locator("#versions tbody tr")).ToHaveCountAsync(1);
+
+        await page.GetByLabel("Hidden units").FillAsync("16");
+        await page.GetByLabel("Epochs").FillAsync("3");
+        await page.GetByLabel("Batch size").FillAsync("16");
+        await page.GetByLabel("API key").FillAsync(ServedApp.ApiKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start training" }).ClickAsync();
+
+        var outcome = page.Locator("#train-outcome");
+        await Expect(outcome).ToContainTextAsync("Training succeeded: version 2 was published", new() { Timeout = 30_000 });
+        await Expect(page.Locator("#train-status")).ToContainTextAsync("succeeded, epoch 3 of 3");
+        await Expect(page.Locator("#train-progress")).ToHaveAttributeAsync("value", "3");
+        await Expect(page.Locator("#train-charts .loss .series circle")).ToHaveCountAsync(2 * 3);
+        await Expect(page.Locator("#train-charts .accuracy .series circle")).ToHaveCountAsync(2 * 3);
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Cancel training" })).ToBeDisabledAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Start training" })).ToBeEnabledAsync();
+
+        // The Model section is refreshed: the new version is listed.
+        await Expect(page.Locator("#versions tbody tr")).ToHaveCountAsync(2);
+        await Expect(page.Locator("#versions tbody tr[data-version='2']")).ToBeVisibleAsync();
+        await ServedPage.ScreenshotAsync(page.Locator("#train"), "train-wide");
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
+    public async Task AWrongApiKeyIsRefusedWithAReadableMessage()
+    {
+        var page = await served.OpenAsync(scriptErrors);
+
+        await page.GetByLabel("Epochs").FillAsync("3");
+        await page.GetByLabel("API key").FillAsync("not-the-key");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start training" }).ClickAsync();
+
+        await Expect(page.Locator("#train-error")).ToHaveTextAsync("The API key is missing or wrong.");
+        await Expect(page.Locator("#train-error")).ToHaveAttributeAsync("role", "alert");
+        await Expect(page.GetByLabel("API key")).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(page.Locator("#train-job")).ToBeHiddenAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Start training" })).ToBeEnabledAsync();
+        await ServedPage.ScreenshotAsync(page.Locator("#train"), "train-wrong-key");
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
+    public async Task AnOutOfRangeHyperparameterIsNamedInTheError()
+    {
+        var page = await served.OpenAsync(scriptErrors, width: 375, height: 812);
+
+        await page.GetByLabel("Hidden units").FillAsync("2");
+        await page.GetByLabel("API key").FillAsync(ServedApp.ApiKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start training" }).ClickAsync();
+
+        await Expect(page.Locator("#train-error")).ToHaveTextAsync("Hidden units must be between 4 and 512.");
+        await Expect(page.GetByLabel("Hidden units")).ToHaveAttributeAsync("aria-invalid", "true");
+        await ServedPage.ScreenshotAsync(page.Locator("#train"), "train-invalid-narrow");
+        Assert.Empty(scriptErrors);
+    }
+}
