@@ -38,10 +38,10 @@ public sealed class PredictionsTests : IClassFixture<RnnServiceApp>
     [Fact]
     public async Task CharactersTheModelNeverSawAreAnsweredNotRejected()
     {
-        var response = await client.PostJsonAsync("/api/predictions", new { name = "Ωmega😀ez" });
+        var response = await client.PostJsonAsync("/api/predictions", new { name = "中mega😀ez" });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("ωmega😀ez", (await response.ReadAsync<PredictionResponse>()).NormalizedName);
+        Assert.Equal("中mega😀ez", (await response.ReadAsync<PredictionResponse>()).NormalizedName);
     }
 
     [Theory]

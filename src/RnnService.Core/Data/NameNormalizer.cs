@@ -10,12 +10,13 @@ namespace RnnService.Core.Data;
 /// Unicode NFKC, so composed and decomposed accents ("é" as one or two code points) and full-width letters
 /// become the same characters. Lower case, because case only marks the first letter of a family name and says
 /// nothing about its language; it halves the vocabulary. Accents are kept: ä, ł, ñ, ç are some of the strongest
-/// clues to a name's language, and stripping them would make "Müller" and "Muller" the same name.
+/// clues to a name's language, and stripping them would make "Müller" and "Muller" the same name. Cyrillic and Greek
+/// letters are romanised (<see cref="Transliteration"/>), as the training names are: "Иванов" reads as "ivanov".
 /// </remarks>
 public static class NameNormalizer
 {
     /// <summary>Identifies this normalisation in model manifests; change it whenever the rules change.</summary>
-    public const string Scheme = "trim+collapse-spaces+NFKC+lower-invariant";
+    public const string Scheme = "trim+collapse-spaces+NFKC+lower-invariant+romanise-cyrillic-greek";
 
     public static string Normalize(string raw)
     {
@@ -37,7 +38,7 @@ public static class NameNormalizer
             }
             builder.Append(char.ToLowerInvariant(ch));
         }
-        return builder.ToString();
+        return Transliteration.ToLatin(builder.ToString());
     }
 
     /// <summary>True when the normalised name has at least one letter, i.e. something a model can read.</summary>

@@ -3,12 +3,16 @@ using static TorchSharp.torch;
 
 namespace RnnService.Core.Model;
 
-/// <summary>A trained <see cref="CharRnn"/> ready to answer: it encodes names and names the languages of its outputs.</summary>
-public sealed class NameClassifier(CharRnn model, Vocabulary vocabulary, IReadOnlyList<string> languages) : IDisposable
+/// <summary>
+/// A trained <see cref="CharRnn"/> ready to answer: it encodes names, names the languages of its outputs, and serves
+/// calibrated probabilities, softmax(logits / <see cref="Temperature"/>).
+/// </summary>
+public sealed class NameClassifier(CharRnn model, Vocabulary vocabulary, IReadOnlyList<string> languages, double temperature = 1) : IDisposable
 {
     public CharRnn Model { get; } = model;
     public Vocabulary Vocabulary { get; } = vocabulary;
     public IReadOnlyList<string> Languages { get; } = languages;
+    public double Temperature { get; } = temperature;
 
     /// <summary>
     /// Language probabilities of each normalised name, in <see cref="Languages"/> order, from one batched forward pass.
@@ -19,7 +23,7 @@ public sealed class NameClassifier(CharRnn model, Vocabulary vocabulary, IReadOn
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var chars = LeftPadding.Pack(normalizedNames.Select(Vocabulary.Encode).ToArray());
-        var probabilities = nn.functional.softmax(Model.forward(chars), 1).to(ScalarType.Float64);   // (B, languages)
+        var probabilities = Probabilities(Model.forward(chars));                                   // (B, languages)
         var flat = probabilities.data<double>().ToArray();
         return Enumerable.Range(0, normalizedNames.Count).Select(b => flat[(b * Languages.Count)..((b + 1) * Languages.Count)]).ToArray();
     }
@@ -38,15 +42,17 @@ public sealed class NameClassifier(CharRnn model, Vocabulary vocabulary, IReadOn
             normalizedName[t],
             Vocabulary.Contains(normalizedName[t]),
             h.to(ScalarType.Float64).data<double>().ToArray(),
-            nn.functional.softmax(Model.Readout(h), 1).to(ScalarType.Float64).data<double>().ToArray())).ToArray();
+            Probabilities(Model.Readout(h)).data<double>().ToArray())).ToArray();
     }
+
+    private Tensor Probabilities(Tensor logits) => nn.functional.softmax(logits / Temperature, 1).to(ScalarType.Float64);
 
     public void Dispose() => Model.Dispose();
 }
 
 /// <summary>The RNN after reading one more character.</summary>
 /// <param name="Hidden">h_t, the partial result so far (the name's embedding after the last character).</param>
-/// <param name="Probabilities">softmax(V·h_t + c): the answer if the name ended here, in language order.</param>
+/// <param name="Probabilities">softmax((V·h_t + c) / T): the answer if the name ended here, in language order.</param>
 public sealed record ExplainedStep(char Character, bool Known, double[] Hidden, double[] Probabilities)
 {
     public double Norm => Math.Sqrt(Hidden.Sum(value => value * value));

@@ -41,6 +41,9 @@ public sealed record ModelManifest
     public required DataSummary Data { get; init; }
     public required ModelMetrics Metrics { get; init; }
 
+    /// <summary>The temperature every prediction is served with, and calibration and prediction-set figures on test.</summary>
+    public required CalibrationReport Calibration { get; init; }
+
     /// <summary>SHA-256 of the weights file, checked on every load.</summary>
     public string WeightsSha256 { get; init; } = "";
 }

@@ -161,6 +161,15 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
         {
             throw new ModelLoadException($"{weightsPath}: checksum {checksum} does not match the manifest's {manifest.WeightsSha256}.");
         }
+        if (manifest.Normalization != NameNormalizer.Scheme)
+        {
+            throw new ModelLoadException(
+                $"{Path.Combine(folder, ManifestFile)}: trained with normalisation '{manifest.Normalization}', but this service normalises names as '{NameNormalizer.Scheme}'.");
+        }
+        if (!(manifest.Calibration.Temperature > 0 && double.IsFinite(manifest.Calibration.Temperature)))
+        {
+            throw new ModelLoadException($"{Path.Combine(folder, ManifestFile)}: temperature {manifest.Calibration.Temperature} is not a positive number.");
+        }
         var vocabulary = new Vocabulary(manifest.Vocabulary);
         if (vocabulary.Size != manifest.Architecture.VocabularySize || manifest.Languages.Count != manifest.Architecture.LanguageCount)
         {
@@ -177,7 +186,7 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
             model.Dispose();
             throw new ModelLoadException($"{weightsPath}: weights do not fit the manifest's architecture ({exception.Message}).", exception);
         }
-        return new LoadedModel(manifest, new NameClassifier(model, vocabulary, manifest.Languages));
+        return new LoadedModel(manifest, new NameClassifier(model, vocabulary, manifest.Languages, manifest.Calibration.Temperature));
     }
 
     private static ModelManifest ReadManifest(string folder, int version)

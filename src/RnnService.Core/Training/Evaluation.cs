@@ -69,4 +69,22 @@ public static class Evaluator
         var loss = ordered.Length == 0 ? 0 : lossSum / ordered.Length;
         return EvaluationResult.FromPredictions(languages, ordered.Select(example => example.Language).ToArray(), predicted, loss);
     }
+
+    /// <summary>Logits (before softmax) of each example, in the examples' order; calibration works from these.</summary>
+    public static double[][] Logits(CharRnn model, Vocabulary vocabulary, IReadOnlyList<LabeledName> examples)
+    {
+        var logits = new List<double[]>(examples.Count);
+        using (no_grad())
+        {
+            foreach (var batch in examples.Chunk(BatchSize))
+            {
+                using var scope = NewDisposeScope();
+                var output = model.forward(LeftPadding.Pack(batch.Select(example => vocabulary.Encode(example.Name)).ToArray()));
+                var flat = output.to(ScalarType.Float64).data<double>().ToArray();
+                var width = (int)output.shape[1];
+                logits.AddRange(Enumerable.Range(0, batch.Length).Select(b => flat[(b * width)..((b + 1) * width)]));
+            }
+        }
+        return [.. logits];
+    }
 }

@@ -17,12 +17,19 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
     {
         var (split, dataSummary) = LoadSplit(dataDirectory, config);
         var trained = ModelTrainer.Train(split, config, progress, cancellationToken);
-        using var classifier = new NameClassifier(trained.Model, trained.Vocabulary, trained.Languages);
         var validation = Evaluator.Evaluate(trained.Model, trained.Vocabulary, split.Languages, split.Validation);
         var test = Evaluator.Evaluate(trained.Model, trained.Vocabulary, split.Languages, split.Test);
+        var calibration = Calibration.Fit(
+            Evaluator.Logits(trained.Model, trained.Vocabulary, split.Validation), split.Validation.Select(example => example.Language).ToArray(),
+            Evaluator.Logits(trained.Model, trained.Vocabulary, split.Test), split.Test.Select(example => example.Language).ToArray());
+        using var classifier = new NameClassifier(trained.Model, trained.Vocabulary, trained.Languages, calibration.Temperature);
         logger.LogInformation(
             "Trained {Epochs} epochs (best {BestEpoch}); validation accuracy {ValidationAccuracy:F4}, macro-F1 {ValidationMacroF1:F4}; test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4}, loss {Loss:F4}",
             trained.History.Count, trained.BestEpoch, validation.Accuracy, validation.MacroF1, test.Accuracy, test.MacroF1, test.Loss);
+        logger.LogInformation(
+            "Calibration: temperature {Temperature:F3}; test NLL {NllBefore:F4} → {NllAfter:F4}, ECE {EceBefore:F4} → {EceAfter:F4}; prediction sets {Sets}",
+            calibration.Temperature, calibration.TestNllBefore, calibration.TestNllAfter, calibration.TestEceBefore, calibration.TestEceAfter,
+            string.Join(", ", calibration.PredictionSets.Select(level => $"{level.Coverage:P0} → coverage {level.TestCoverage:P1}, size {level.TestAverageSize:F2}")));
 
         var manifest = new ModelManifest
         {
@@ -34,6 +41,7 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
             Training = config,
             Data = dataSummary,
             Metrics = new ModelMetrics(test, validation, trained.BestEpoch, trained.History),
+            Calibration = calibration,
         };
         cancellationToken.ThrowIfCancellationRequested();
         return store.Publish(classifier, manifest, cancellationToken);

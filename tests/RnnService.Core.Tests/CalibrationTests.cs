@@ -1,0 +1,140 @@
+using RnnService.Core.Data;
+using RnnService.Core.Training;
+
+namespace RnnService.Core.Tests;
+
+public class CalibrationTests
+{
+    [Fact]
+    public void ExpectedCalibrationErrorOfAHandMadeExample()
+    {
+        // Two bins used: 0.9 confidence (bin 14) right 1 of 2 times, 0.6 (bin 9) right 2 of 2 times.
+        double[][] probabilities = [[0.9, 0.1], [0.9, 0.1], [0.6, 0.4], [0.4, 0.6]];
+        int[] labels = [0, 1, 0, 1];
+
+        var bins = Calibration.Reliability(probabilities, labels);
+
+        Assert.Equal(Calibration.ReliabilityBins, bins.Count);
+        Assert.Equal((2, 0.9, 0.5), (bins[13].Count, bins[13].Confidence, bins[13].Accuracy));
+        Assert.Equal((2, 0.6, 1.0), (bins[8].Count, bins[8].Confidence, bins[8].Accuracy));
+        Assert.Equal(4, bins.Sum(bin => bin.Count));
+        // ECE = 2/4·|0.5 − 0.9| + 2/4·|1 − 0.6| = 0.4
+        Assert.Equal(0.4, Calibration.ExpectedCalibrationError(bins), 1e-12);
+    }
+
+    [Fact]
+    public void TheFittedTemperatureMinimisesNegativeLogLikelihood()
+    {
+        var random = new Random(3);
+        // Over-confident logits: right 70% of the time, but with huge margins.
+        var logits = new List<double[]>();
+        var labels = new List<int>();
+        for (var i = 0; i < 400; i++)
+        {
+            var label = random.Next(3);
+            var predicted = random.NextDouble() < 0.7 ? label : (label + 1) % 3;
+            logits.Add(Enumerable.Range(0, 3).Select(k => k == predicted ? 8.0 : random.NextDouble()).ToArray());
+            labels.Add(label);
+        }
+
+        var temperature = Calibration.FitTemperature(logits, labels);
+
+        Assert.True(temperature > 1, $"an over-confident model needs T > 1, got {temperature}");
+        var best = Calibration.NegativeLogLikelihood(logits, labels, temperature);
+        Assert.True(best < Calibration.NegativeLogLikelihood(logits, labels, 1));
+        Assert.True(best <= Calibration.NegativeLogLikelihood(logits, labels, temperature * 1.05));
+        Assert.True(best <= Calibration.NegativeLogLikelihood(logits, labels, temperature / 1.05));
+    }
+
+    [Fact]
+    public void TemperatureFittedOnATinyModelLowersItsValidationLoss()
+    {
+        var split = TestData.Split(namesPerLanguage: 150);
+        var trained = ModelTrainer.Train(split, TestData.TinyConfig with { Epochs = 25, LearningRate = 0.05 });
+        using var model = trained.Model;
+        var logits = Evaluator.Logits(model, trained.Vocabulary, split.Validation);
+        var labels = split.Validation.Select(example => example.Language).ToArray();
+
+        var temperature = Calibration.FitTemperature(logits, labels);
+
+        Assert.True(Calibration.NegativeLogLikelihood(logits, labels, temperature) <= Calibration.NegativeLogLikelihood(logits, labels, 1));
+    }
+
+    [Fact]
+    public void PredictionSetsCoverAboutTheTargetAndGrowWithIt()
+    {
+        // Noisy labels make sets of more than one language necessary.
+        var random = new Random(5);
+        double[] Probabilities() => Calibration.Softmax(Enumerable.Range(0, 5).Select(_ => random.NextDouble() * 3).ToArray(), 1);
+        int Draw(double[] p)
+        {
+            var u = random.NextDouble();
+            for (var k = 0; k < p.Length; k++)
+            {
+                if ((u -= p[k]) < 0) return k;
+            }
+            return p.Length - 1;
+        }
+        var calibration = Enumerable.Range(0, 2000).Select(_ => Probabilities()).ToArray();
+        var calibrationLabels = calibration.Select(Draw).ToArray();
+        var heldOut = Enumerable.Range(0, 2000).Select(_ => Probabilities()).ToArray();
+        var heldOutLabels = heldOut.Select(Draw).ToArray();
+
+        var sizes = new List<double>();
+        foreach (var coverage in Calibration.CoverageLevels)
+        {
+            var threshold = Calibration.ConformalThreshold(calibration, calibrationLabels, coverage);
+            var sets = heldOut.Select(p => Calibration.PredictionSet(p, threshold)).ToArray();
+            var achieved = sets.Where((set, i) => set.Contains(heldOutLabels[i])).Count() / (double)sets.Length;
+            Assert.InRange(achieved, coverage - 0.03, coverage + 0.03);
+            sizes.Add(sets.Average(set => set.Length));
+        }
+        Assert.True(sizes[0] < sizes[1] && sizes[1] < sizes[2], string.Join(", ", sizes));
+    }
+
+    [Fact]
+    public void APredictionSetHoldsTheLanguagesAtOrAboveTheThresholdAndNeverNone()
+    {
+        double[] p = [0.125, 0.5, 0.25, 0.125];
+
+        Assert.Equal([1], Calibration.PredictionSet(p, 0.9));        // never empty
+        Assert.Equal([1], Calibration.PredictionSet(p, 0.3));
+        Assert.Equal([1, 2], Calibration.PredictionSet(p, 0.25));
+        Assert.Equal([1, 2, 0, 3], Calibration.PredictionSet(p, 0.1));
+    }
+
+    [Fact]
+    public void TheThresholdIsTheConformalQuantileOfTheTrueLanguagesProbability()
+    {
+        // True-language probabilities 0.9, 0.8, …, 0.1 (n = 9); 80% coverage: k = ⌈10·0.8⌉ = 8th largest = 0.2.
+        var probabilities = Enumerable.Range(1, 9).Select(i => new[] { i / 10.0, 1 - i / 10.0 }).ToArray();
+        var labels = new int[9];
+
+        Assert.Equal(0.2, Calibration.ConformalThreshold(probabilities, labels, 0.8), 1e-12);
+        Assert.Equal(0, Calibration.ConformalThreshold(probabilities, labels, 0.95)); // k = 10 > n: every language
+    }
+}
+
+public class TransliterationTests
+{
+    [Theory]
+    [InlineData("Иванов", "ivanov")]
+    [InlineData("Смирнов", "smirnov")]
+    [InlineData("Щукин", "shchukin")]
+    [InlineData("Жуков", "zhukov")]
+    [InlineData("Яковлев", "yakovlev")]
+    [InlineData("Хрущёв", "khrushchyov")]
+    [InlineData("Παπαδόπουλος", "papadopoulos")]
+    [InlineData("Αντωνόπουλος", "antonopoulos")]
+    [InlineData("Müller", "müller")]
+    public void CyrillicAndGreekNamesAreRomanisedLikeTheData(string name, string expected) =>
+        Assert.Equal(expected, NameNormalizer.Normalize(name));
+
+    [Fact]
+    public void OnlyCyrillicAndGreekAreRomanised()
+    {
+        Assert.True(Transliteration.Applies("иванов"));
+        Assert.False(Transliteration.Applies("nakamura"));
+        Assert.Equal("中村", NameNormalizer.Normalize("中村"));
+    }
+}
