@@ -1,8 +1,13 @@
+using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Serilog.Core;
+using Serilog.Events;
 using RnnService.Core.Storage;
 
 namespace RnnService.Api.Tests;
@@ -42,6 +47,9 @@ public sealed class RnnServiceApp : WebApplicationFactory<Program>
 
     public string ModelsDirectory { get; }
 
+    /// <summary>Every log event the app wrote (at the configured minimum level).</summary>
+    public CapturedLogs Logs { get; } = new();
+
     public ModelStore Store => new(ModelsDirectory);
 
     public HttpClient CreateClientWithKey(string key = ApiKey)
@@ -59,6 +67,7 @@ public sealed class RnnServiceApp : WebApplicationFactory<Program>
         builder.UseSetting("Security:ApiKey", ApiKey);
         builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
+        builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
     }
 
     protected override void Dispose(bool disposing)
@@ -70,6 +79,17 @@ public sealed class RnnServiceApp : WebApplicationFactory<Program>
             data.Dispose();
         }
     }
+}
+
+/// <summary>A Serilog sink that keeps every rendered event, so tests can read what the service logged.</summary>
+public sealed class CapturedLogs : ILogEventSink
+{
+    private readonly ConcurrentQueue<string> lines = new();
+
+    public IReadOnlyCollection<string> Lines => lines;
+
+    public void Emit(LogEvent logEvent) =>
+        lines.Enqueue($"{logEvent.RenderMessage(CultureInfo.InvariantCulture)} {string.Join(' ', logEvent.Properties.Select(p => $"{p.Key}={p.Value}"))} {logEvent.Exception}");
 }
 
 internal static class HttpExtensions

@@ -48,6 +48,7 @@ public static class ServiceRegistration
             provider.GetRequiredService<ILogger<ModelStore>>()));
         services.AddSingleton<ModelHost>();
         services.AddHostedService<ModelWatcher>();
+        services.AddOptions<PrivacyOptions>().BindConfiguration(PrivacyOptions.Section);
         services.AddSingleton<PredictionService>();
         return services;
     }

@@ -41,7 +41,9 @@ public static class SwaggerSetup
     {
         private const string Prediction = """
             {"name": "Nakamura", "normalizedName": "nakamura", "modelVersion": 1,
-             "languages": [{"language": "Japanese", "probability": 0.9962}, {"language": "Arabic", "probability": 0.0017}, {"language": "Russian", "probability": 0.0014}]}
+             "languages": [{"language": "Japanese", "probability": 0.9962}, {"language": "Arabic", "probability": 0.0017}, {"language": "Russian", "probability": 0.0014}],
+             "confidence": 0.9962, "uncertain": false, "reasons": [],
+             "predictionSet": {"coverage": 0.9, "languages": ["Japanese"]}, "transliterated": false}
             """;
 
         private const string Explanation = """
@@ -51,7 +53,9 @@ public static class SwaggerSetup
                 "languages": [{"language": "Russian", "probability": 0.41}, {"language": "English", "probability": 0.22}, {"language": "Vietnamese", "probability": 0.03}]},
                {"position": 2, "character": "g", "known": true, "hidden": [0.9051, 0.1204, -0.6633], "norm": 6.87,
                 "languages": [{"language": "Vietnamese", "probability": 0.71}, {"language": "Chinese", "probability": 0.21}, {"language": "Korean", "probability": 0.05}]}],
-             "prediction": {"name": "Ng", "normalizedName": "ng", "modelVersion": 1, "languages": [{"language": "Vietnamese", "probability": 0.71}]}}
+             "prediction": {"name": "Ng", "normalizedName": "ng", "modelVersion": 1, "languages": [{"language": "Vietnamese", "probability": 0.71}],
+                            "confidence": 0.71, "uncertain": false, "reasons": [], "predictionSet": {"coverage": 0.9, "languages": ["Vietnamese", "Chinese"]},
+                            "transliterated": false}}
             """;
 
         public void Apply(IOpenApiSchema schema, SchemaFilterContext context)

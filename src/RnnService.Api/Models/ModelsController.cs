@@ -66,6 +66,29 @@ public sealed class ModelsController(ModelStore store, ModelHost host) : Control
         }
     }
 
+    /// <summary>The model card of one version: intended use, limitations, data, per-language scores, calibration.</summary>
+    /// <param name="version">The model version.</param>
+    /// <param name="format"><c>json</c> (default) or <c>markdown</c>.</param>
+    /// <response code="200">The card, as JSON or as Markdown (text/markdown).</response>
+    /// <response code="400">An unknown format.</response>
+    /// <response code="404">No such version, or its manifest cannot be read.</response>
+    [HttpGet("{version:int}/card")]
+    [ProducesResponseType<ModelCard>(StatusCodes.Status200OK)]
+    [ProducesResponseType<string>(StatusCodes.Status200OK, "text/markdown")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    public IActionResult Card(int version, string format = "json")
+    {
+        if (format is not ("json" or "markdown"))
+        {
+            return Problem(title: "Unknown card format.", detail: "format must be 'json' or 'markdown'.", statusCode: StatusCodes.Status400BadRequest);
+        }
+        var manifest = Get(version);
+        if (manifest.Value is not { } found) return manifest.Result!;
+        var card = ModelCard.From(found);
+        return format == "markdown" ? Content(card.ToMarkdown(), "text/markdown; charset=utf-8") : Ok(card);
+    }
+
     /// <summary>Serves this version from now on, on every instance sharing the models folder (API key required).</summary>
     /// <remarks>Use it to roll back or pin a version. The version is loaded and verified first; a version that fails never replaces the served one.</remarks>
     /// <response code="200">The version is loaded and current; its manifest.</response>

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
 
 namespace RnnService.Api.Predictions;
 
@@ -14,6 +15,11 @@ public sealed record PredictionRequest
     /// <example>3</example>
     [Range(1, 100)]
     public int? Top { get; init; }
+
+    /// <summary>Coverage of the prediction set: 0.8, 0.9 (default) or 0.95.</summary>
+    /// <example>0.9</example>
+    [CoverageLevel]
+    public double? Coverage { get; init; }
 }
 
 /// <summary>Up to 1,000 family names, classified in one batched forward pass by one model version.</summary>
@@ -24,13 +30,26 @@ public sealed record BatchPredictionRequest : IValidatableObject
     [Required, MinLength(1), MaxLength(PredictionLimits.MaxBatchSize)]
     public IReadOnlyList<string?>? Names { get; init; }
 
+    /// <summary>Optional caller ids, one per name in the same order, echoed in the results.</summary>
+    /// <example>["row-17", "row-18", "row-19"]</example>
+    public IReadOnlyList<string?>? Ids { get; init; }
+
     /// <summary>Return only the most probable languages per name; all when omitted.</summary>
     /// <example>3</example>
     [Range(1, 100)]
     public int? Top { get; init; }
 
+    /// <summary>Coverage of the prediction sets: 0.8, 0.9 (default) or 0.95.</summary>
+    /// <example>0.9</example>
+    [CoverageLevel]
+    public double? Coverage { get; init; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (Ids is not null && Ids.Count != Names!.Count)
+        {
+            yield return new ValidationResult($"Ids must have one entry per name ({Names.Count}), not {Ids.Count}.", [nameof(Ids)]);
+        }
         for (var i = 0; i < Names!.Count; i++)
         {
             var member = $"{nameof(Names)}[{i}]";
@@ -73,12 +92,33 @@ public sealed record ExplainResponse(string Name, string NormalizedName, int Mod
 /// <param name="Probability">Between 0 and 1; over all languages they sum to 1.</param>
 public sealed record LanguageProbability(string Language, double Probability);
 
-/// <summary>The languages a name most likely comes from.</summary>
+/// <summary>The languages that together reach the requested coverage.</summary>
+/// <param name="Coverage">How often such a set holds the true language (0.8, 0.9 or 0.95), as fitted on validation data.</param>
+/// <param name="Languages">The languages in the set, most probable first.</param>
+public sealed record PredictionSet(double Coverage, IReadOnlyList<string> Languages);
+
+/// <summary>The languages a name most likely comes from, and how far to trust the answer.</summary>
 /// <param name="Name">The name as given.</param>
-/// <param name="NormalizedName">The name as the model read it (trimmed, NFKC, lower case).</param>
-/// <param name="Languages">Languages sorted from most to least probable.</param>
+/// <param name="NormalizedName">The name as the model read it (trimmed, NFKC, lower case, Cyrillic and Greek romanised).</param>
+/// <param name="Languages">Languages sorted from most to least probable (calibrated probabilities).</param>
 /// <param name="ModelVersion">The model version that answered.</param>
-public sealed record PredictionResponse(string Name, string NormalizedName, IReadOnlyList<LanguageProbability> Languages, int ModelVersion);
+/// <param name="Confidence">The top language's probability.</param>
+/// <param name="Uncertain">True when the answer should not be trusted; <paramref name="Reasons"/> says why.</param>
+/// <param name="Reasons">low_confidence (top probability below 0.5), unknown_characters (a quarter or more of the characters never seen in training), unsupported_script (letters outside the Latin script after romanisation).</param>
+/// <param name="PredictionSet">The languages that together hold the true one with the requested coverage.</param>
+/// <param name="Transliterated">True when Cyrillic or Greek letters were romanised before prediction.</param>
+/// <param name="Id">The caller's id for this name (batch requests with ids only).</param>
+public sealed record PredictionResponse(
+    string Name,
+    string NormalizedName,
+    IReadOnlyList<LanguageProbability> Languages,
+    int ModelVersion,
+    double Confidence,
+    bool Uncertain,
+    IReadOnlyList<string> Reasons,
+    PredictionSet PredictionSet,
+    bool Transliterated,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Id = null);
 
 /// <summary>One result per requested name, in request order, all from one model version.</summary>
 public sealed record BatchPredictionResponse(IReadOnlyList<PredictionResponse> Results, int ModelVersion);

@@ -1,23 +1,37 @@
+using Microsoft.Extensions.Options;
 using RnnService.Api.Hosting;
 using RnnService.Api.Models;
 using RnnService.Core.Data;
+using RnnService.Core.Model;
 using RnnService.Core.Storage;
+using RnnService.Core.Training;
 
 namespace RnnService.Api.Predictions;
 
-/// <summary>Answers predictions from the served model; every answer in one call comes from one version.</summary>
-public sealed class PredictionService(ModelHost host, ServiceMetrics metrics)
+/// <summary>Names are personal data: by default the service logs none of them (section <c>Privacy</c>).</summary>
+public sealed class PrivacyOptions
 {
-    public PredictionResponse Predict(string name, int? top)
+    public const string Section = "Privacy";
+
+    /// <summary>Log each submitted name with its prediction, for debugging only. Off by default.</summary>
+    public bool LogNames { get; set; }
+}
+
+/// <summary>Answers predictions from the served model; every answer in one call comes from one version.</summary>
+public sealed class PredictionService(ModelHost host, ServiceMetrics metrics, IOptions<PrivacyOptions> privacy, ILogger<PredictionService> logger)
+{
+    public const double DefaultCoverage = 0.9;
+
+    public PredictionResponse Predict(string name, int? top, double? coverage)
     {
         using var lease = host.Acquire() ?? throw new ModelUnavailableException();
-        return Predict(lease.Model, [name], top)[0];
+        return Predict(lease.Model, [name], ids: null, top, coverage)[0];
     }
 
-    public BatchPredictionResponse PredictBatch(IReadOnlyList<string> names, int? top)
+    public BatchPredictionResponse PredictBatch(IReadOnlyList<string> names, IReadOnlyList<string?>? ids, int? top, double? coverage)
     {
         using var lease = host.Acquire() ?? throw new ModelUnavailableException();
-        return new BatchPredictionResponse(Predict(lease.Model, names, top), lease.Model.Manifest.Version);
+        return new BatchPredictionResponse(Predict(lease.Model, names, ids, top, coverage), lease.Model.Manifest.Version);
     }
 
     public ExplainResponse Explain(string name, int? top)
@@ -39,22 +53,42 @@ public sealed class PredictionService(ModelHost host, ServiceMetrics metrics)
                 .Union([new LanguageProbability(languages[winner], step.Probabilities[winner])])
                 .OrderByDescending(language => language.Probability)
                 .ToArray())).ToArray();
-        var prediction = Response(name, normalized, steps[^1].Probabilities, model, top: null);
+        var prediction = Response(name, normalized, steps[^1].Probabilities, model, top: null, coverage: null, id: null);
         return new ExplainResponse(name, normalized, model.Manifest.Version, explained, prediction);
     }
 
-    private PredictionResponse[] Predict(LoadedModel model, IReadOnlyList<string> names, int? top)
+    private PredictionResponse[] Predict(LoadedModel model, IReadOnlyList<string> names, IReadOnlyList<string?>? ids, int? top, double? coverage)
     {
         var normalized = names.Select(NameNormalizer.Normalize).ToArray();
         var probabilities = model.Classifier.Predict(normalized);
-        return names.Select((name, i) => Response(name, normalized[i], probabilities[i], model, top)).ToArray();
+        return names.Select((name, i) => Response(name, normalized[i], probabilities[i], model, top, coverage, ids?[i])).ToArray();
     }
 
-    private PredictionResponse Response(string name, string normalized, double[] probabilities, LoadedModel model, int? top)
+    private PredictionResponse Response(
+        string name, string normalized, double[] probabilities, LoadedModel model, int? top, double? coverage, string? id)
     {
-        var ranked = Ranked(probabilities, model.Classifier.Languages).Take(top ?? probabilities.Length).ToArray();
+        var languages = model.Classifier.Languages;
+        var ranked = Ranked(probabilities, languages).ToArray();
+        var confidence = ranked[0].Probability;
+        var level = model.Manifest.Calibration.PredictionSets.Single(set => set.Coverage == (coverage ?? DefaultCoverage));
+        var predictionSet = new PredictionSet(level.Coverage, Calibration.PredictionSet(probabilities, level.Threshold).Select(k => languages[k]).ToArray());
+        var reasons = Abstention.Reasons(normalized, model.Classifier.Vocabulary, confidence);
         metrics.PredictionServed(ranked[0].Language);
-        return new PredictionResponse(name, normalized, ranked, model.Manifest.Version);
+        if (privacy.Value.LogNames)
+        {
+            logger.LogInformation("Predicted {Name} as {Language} ({Confidence:F3})", name, ranked[0].Language, confidence);
+        }
+        return new PredictionResponse(
+            name,
+            normalized,
+            ranked.Take(top ?? ranked.Length).ToArray(),
+            model.Manifest.Version,
+            confidence,
+            reasons.Count > 0,
+            reasons,
+            predictionSet,
+            Transliteration.Applies(name.ToLowerInvariant()),
+            id);
     }
 
     /// <summary>Languages with their probabilities, most probable first.</summary>

@@ -16,23 +16,29 @@ namespace RnnService.Api.Predictions;
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
 public sealed class PredictionsController(PredictionService predictions) : ControllerBase
 {
-    /// <summary>Language probabilities for one family name.</summary>
-    /// <remarks>Languages come sorted from most to least probable; the response names the model version that answered.</remarks>
+    /// <summary>Language probabilities for one family name, with a prediction set and reasons not to trust it.</summary>
+    /// <remarks>
+    /// Probabilities are calibrated (softmax with the model's fitted temperature) and sorted from most to least
+    /// probable. The prediction set holds the true language with the requested coverage. Uncertain answers (low
+    /// confidence, unknown characters, unsupported script) still come back, flagged with machine-readable reasons.
+    /// Cyrillic and Greek names are romanised first. The response names the model version that answered.
+    /// </remarks>
     /// <response code="200">The languages with their probabilities.</response>
     /// <response code="400">The name is missing, too long, or has no letter; or the JSON is malformed.</response>
     /// <response code="503">No valid model is loaded.</response>
     [HttpPost]
     [ProducesResponseType<PredictionResponse>(StatusCodes.Status200OK)]
-    public PredictionResponse Predict(PredictionRequest request) => predictions.Predict(request.Name!, request.Top);
+    public PredictionResponse Predict(PredictionRequest request) => predictions.Predict(request.Name!, request.Top, request.Coverage);
 
     /// <summary>Language probabilities for up to 1,000 names at once.</summary>
-    /// <remarks>One batched forward pass; results come in request order, all from the same model version.</remarks>
+    /// <remarks>One batched forward pass; results come in request order, all from the same model version, each with the caller's id when ids are given.</remarks>
     /// <response code="200">One result per name, in order.</response>
     /// <response code="400">A name is invalid (the error names its index), or there are more than 1,000.</response>
     /// <response code="503">No valid model is loaded.</response>
     [HttpPost("batch")]
     [ProducesResponseType<BatchPredictionResponse>(StatusCodes.Status200OK)]
-    public BatchPredictionResponse PredictBatch(BatchPredictionRequest request) => predictions.PredictBatch(request.Names!.Select(name => name!).ToArray(), request.Top);
+    public BatchPredictionResponse PredictBatch(BatchPredictionRequest request) =>
+        predictions.PredictBatch(request.Names!.Select(name => name!).ToArray(), request.Ids, request.Top, request.Coverage);
 
     /// <summary>How the prediction and the hidden state evolve as the RNN reads the name, character by character.</summary>
     /// <remarks>

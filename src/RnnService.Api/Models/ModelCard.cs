@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text;
+using RnnService.Core.Storage;
+using RnnService.Core.Training;
+
+namespace RnnService.Api.Models;
+
+/// <summary>A model version described for the people who use it, generated from its manifest.</summary>
+public sealed record ModelCard(
+    int Version,
+    DateTimeOffset CreatedAt,
+    string IntendedUse,
+    IReadOnlyList<string> Limitations,
+    string Data,
+    string SplitProtocol,
+    int TestExamples,
+    double TestAccuracy,
+    double TestMacroF1,
+    IReadOnlyList<LanguageScore> PerLanguage,
+    IReadOnlyList<string> WorstServedLanguages,
+    CalibrationReport Calibration,
+    TrainingConfig Training)
+{
+    public static ModelCard From(ModelManifest manifest)
+    {
+        var test = manifest.Metrics.Test;
+        var sizes = manifest.Data.SizesPerLanguage;
+        var worst = test.Languages.OrderBy(score => score.F1).Take(4).Select(score => score.Language).ToArray();
+        return new ModelCard(
+            manifest.Version,
+            manifest.CreatedAt,
+            $"Suggest which of {manifest.Languages.Count} languages a family name most likely comes from, with calibrated probabilities "
+                + "and a prediction set; for research, data exploration and as one signal among others. Not for decisions about "
+                + "individuals: a name's origin says nothing certain about a person's nationality, ethnicity or language.",
+            [
+                $"Knows only these {manifest.Languages.Count} languages: {string.Join(", ", manifest.Languages)}. Any other origin is forced onto one of them.",
+                "Trained on family names; given names and full names are outside its training data.",
+                "Many names belong to several languages (465 in the data set); the probabilities spread over them and the top answer is then often 'wrong'.",
+                $"Class imbalance: {sizes.MaxBy(size => size.Training)!.Language} has {sizes.Max(size => size.Training)} training names, "
+                    + $"{sizes.MinBy(size => size.Training)!.Language} {sizes.Min(size => size.Training)}. It serves these worst (lowest test F1): {string.Join(", ", worst)}.",
+                "Reads Latin script; Cyrillic and Greek are romanised first, other scripts are flagged 'unsupported_script' and should not be trusted.",
+            ],
+            $"The names data set of the PyTorch tutorial 'Classifying Names with a Character-Level RNN' (BSD-3-Clause), cleaned: "
+                + $"{manifest.Data.Examples} distinct (name, language) examples after normalisation ({manifest.Normalization}) and deduplication; fingerprint {manifest.Data.Fingerprint}.",
+            $"Split by distinct name, stratified by language, seed {manifest.Data.SplitSeed}: training {sizes.Sum(s => s.Training)}, "
+                + $"validation {sizes.Sum(s => s.Validation)} (early stopping, temperature and prediction-set thresholds), test {sizes.Sum(s => s.Test)} (these figures only).",
+            test.Count,
+            test.Accuracy,
+            test.MacroF1,
+            test.Languages,
+            worst,
+            manifest.Calibration,
+            manifest.Training);
+    }
+
+    /// <summary>The card as Markdown, for people.</summary>
+    public string ToMarkdown()
+    {
+        var md = new StringBuilder();
+        void Line(string text = "") => md.Append(text).Append('\n');
+        string F(double value) => value.ToString("0.000", CultureInfo.InvariantCulture);
+
+        Line($"# Model card: RnnService model version {Version}");
+        Line();
+        Line($"Created {CreatedAt:u}. Character-level vanilla RNN (hidden size {Training.HiddenSize}), trained by RnnService.");
+        Line();
+        Line("## Intended use");
+        Line(IntendedUse);
+        Line();
+        Line("## Limitations");
+        foreach (var limitation in Limitations) Line($"- {limitation}");
+        Line();
+        Line("## Data");
+        Line(Data);
+        Line();
+        Line(SplitProtocol);
+        Line();
+        Line($"## Performance on the test split ({TestExamples} examples)");
+        Line($"Accuracy {F(TestAccuracy)}, macro-averaged F1 {F(TestMacroF1)}.");
+        Line();
+        Line("| language | precision | recall | F1 | support |");
+        Line("|---|---|---|---|---|");
+        foreach (var score in PerLanguage) Line($"| {score.Language} | {F(score.Precision)} | {F(score.Recall)} | {F(score.F1)} | {score.Support} |");
+        Line();
+        Line("## Calibration and prediction sets");
+        Line($"Temperature {F(Calibration.Temperature)} (fitted on validation). Test NLL {F(Calibration.TestNllBefore)} → {F(Calibration.TestNllAfter)}, "
+            + $"expected calibration error (15 bins) {F(Calibration.TestEceBefore)} → {F(Calibration.TestEceAfter)}.");
+        Line();
+        Line("| target coverage | test coverage | average set size |");
+        Line("|---|---|---|");
+        foreach (var level in Calibration.PredictionSets) Line($"| {F(level.Coverage)} | {F(level.TestCoverage)} | {level.TestAverageSize.ToString("0.00", CultureInfo.InvariantCulture)} |");
+        Line();
+        Line("## Training configuration");
+        Line($"`{Training}`");
+        return md.ToString();
+    }
+}
