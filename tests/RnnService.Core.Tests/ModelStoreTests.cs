@@ -17,7 +17,7 @@ public sealed class ModelStoreTests : IDisposable
         var store = new ModelStore(models.Path);
         var split = TestData.Split();
         var trained = ModelTrainer.Train(split, TestData.TinyConfig with { Epochs = 3 });
-        using var original = new NameClassifier(trained.Model, trained.Vocabulary, trained.Languages);
+        using var original = new NameClassifier(trained.Model, trained.Vocabulary, trained.Languages, TinyModel.Manifest.Calibration.Temperature);
         var names = new[] { "rossini", "ivanov", "lopez", "x", "ünknöwn" };
 
         var manifest = store.Publish(original, TinyModel.Manifest with { Architecture = trained.Model.Architecture, Vocabulary = new string([.. trained.Vocabulary.Characters]) });
