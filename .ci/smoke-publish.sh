@@ -31,11 +31,13 @@ while read -r _ args; do
 done < <(grep '^COPY ' <<<"$dockerfile")
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 18080)
+api_key=smoke-test-key
 environment=()
 for pair in $(grep '^ENV ' <<<"$dockerfile" | sed 's/^ENV //'); do environment+=("$(app <<<"$pair" | sed "s#http://+:8080#http://127.0.0.1:$port#")"); done
 workdir=$(grep '^WORKDIR ' <<<"$dockerfile" | tail -n 1 | awk '{print $2}' | app)
 entrypoint=$(grep '^ENTRYPOINT ' <<<"$dockerfile" | sed 's/^ENTRYPOINT //' | tr -d '[],"' | app)
 healthcheck=$(grep '^HEALTHCHECK ' <<<"$dockerfile" | sed 's/.* CMD //' | tr -d '[],"' | app)
+environment+=("Security__ApiKey=$api_key")   # as docker-compose sets it
 echo "smoke: starting '$entrypoint' in $workdir on port $port with ${environment[*]}"
 
 (cd "$workdir" && exec env "${environment[@]}" $entrypoint) > "$root/api.log" 2>&1 &
@@ -68,9 +70,17 @@ done
 curl -sf "http://127.0.0.1:$port/health/ready" | grep -q '"modelVersion":2' || fail "the running API did not pick up the trainer's version 2"
 echo "smoke: the running API serves the trainer's version 2"
 
+# Graceful shutdown with a training job running: SIGTERM cancels it, nothing new is published, the process exits in time.
+job=$(curl -sf "http://127.0.0.1:$port/api/training" -H "X-Api-Key: $api_key" -H 'Content-Type: application/json' \
+  -d '{"epochs": 200, "earlyStoppingPatience": 0}') || fail "starting a training job"
+for _ in $(seq 1 60); do grep -q 'Training job .* epoch 1/' "$root/api.log" && break; sleep 0.5; done
+grep -q 'Training job .* epoch 1/' "$root/api.log" || fail "the training job never reported an epoch"
 kill -TERM "$api_pid"
 for _ in $(seq 1 60); do kill -0 "$api_pid" 2>/dev/null || break; sleep 0.5; done
 kill -0 "$api_pid" 2>/dev/null && fail "the API did not stop within 30 s of SIGTERM"
 wait "$api_pid" || fail "the API exited with status $? after SIGTERM"
 api_pid=
-echo "smoke: stopped cleanly; publish smoke test passed"
+grep -q 'Training job .* cancelled; nothing was published' "$root/api.log" || fail "the running job was not cancelled on SIGTERM"
+[ "$(ls "$root/models")" = "$(printf '1\n2\ncurrent')" ] || fail "models folder changed by the cancelled job: $(ls -a "$root/models")"
+echo "smoke: SIGTERM cancelled the running training job ($(grep -o '"id":"[^"]*"' <<<"$job")), published nothing and stopped cleanly"
+echo "smoke: publish smoke test passed"

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Playwright;
@@ -20,9 +21,18 @@ public sealed class ServedApp : WebApplicationFactory<Program>
     {
         CopyDirectory(Path.Combine(RepositoryPaths.Models, "1"), Path.Combine(models.Path, "1"));
         TestData.WriteDirectory(data);
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(models.Path, "1", "manifest.json")));
+        ShippedManifest = manifest.RootElement.Clone();
     }
 
     public string ModelsDirectory => models.Path;
+
+    /// <summary>The shipped model's manifest, so tests check the page against its numbers rather than copies of them.</summary>
+    public JsonElement ShippedManifest { get; }
+
+    public int ShippedHiddenSize => ShippedManifest.GetProperty("architecture").GetProperty("hiddenSize").GetInt32();
+
+    public JsonElement ShippedTestMetrics => ShippedManifest.GetProperty("metrics").GetProperty("test");
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -33,6 +34,34 @@ public sealed class TrainingPageTests(ServedPage served) : IClassFixture<ServedP
         await Expect(page.Locator("#versions tbody tr")).ToHaveCountAsync(2);
         await Expect(page.Locator("#versions tbody tr[data-version='2']")).ToBeVisibleAsync();
         await ServedPage.ScreenshotAsync(page.Locator("#train"), "train-wide");
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
+    public async Task ARunningJobShowsEachEpochAsItEndsAndCanBeCancelled()
+    {
+        var page = await served.OpenAsync(scriptErrors);
+        var versions = page.Locator("#versions tbody tr");
+        await Expect(versions.First).ToBeVisibleAsync();
+        var versionsBefore = await versions.CountAsync();
+
+        // Long enough to still be running when the test cancels it (it would take minutes).
+        await page.GetByLabel("Hidden units").FillAsync("16");
+        await page.GetByLabel("Epochs").FillAsync("200");
+        await page.GetByLabel("Batch size").FillAsync("2");
+        await page.GetByLabel("API key").FillAsync(ServedApp.ApiKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start training" }).ClickAsync();
+
+        await Expect(page.Locator("#train-status")).ToContainTextAsync(new Regex(@"running, epoch [1-9]\d* of 200"), new() { Timeout = 15_000 });
+        await Expect(page.Locator("#train-charts .loss .series").First.Locator("circle").First).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Start training" })).ToBeDisabledAsync();
+        await ServedPage.ScreenshotAsync(page.Locator("#train"), "train-running");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel training" }).ClickAsync();
+
+        await Expect(page.Locator("#train-outcome")).ToHaveTextAsync("Training was cancelled; nothing was published.", new() { Timeout = 15_000 });
+        await Expect(page.Locator("#train-status")).ToContainTextAsync("cancelled");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Start training" })).ToBeEnabledAsync();
+        await Expect(versions).ToHaveCountAsync(versionsBefore);
         Assert.Empty(scriptErrors);
     }
 

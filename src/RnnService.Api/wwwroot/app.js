@@ -1,7 +1,12 @@
-// RnnService page: predict, explain, inspect the model, retrain. Plain JavaScript and SVG, no dependencies.
+// RnnService page: predict, explain, inspect the model, retrain. Plain JavaScript modules and SVG, no dependencies.
 // Every API error (problem details) or network failure is shown in words in the role="alert" element of its section.
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
+import { ApiError, api, showError } from './api.js';
+import {
+  barChart, colourLegend, dateTime, diverging, draw, el, epochCharts, fixed, forget, gridNavigation, inkOnSequential, percent,
+  seconds, sequential, svg, title, widest, words,
+} from './charts.js';
+
 const TOP_BARS = 5;          // bars in the prediction chart
 const TRACKED_PER_STEP = 3;  // languages per explain column that earn a row
 const MAX_TRACKED = 8;       // rows in the explain chart at most
@@ -9,320 +14,6 @@ const DEBOUNCE_MS = 250;
 const POLL_MS = 500;
 
 const $ = (id) => document.getElementById(id);
-
-// ---------------------------------------------------------------------------------------------------------------
-// DOM and SVG helpers
-
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  setAttributes(node, attributes);
-  node.append(...children.flat().filter((child) => child !== null && child !== undefined));
-  return node;
-}
-
-function svg(tag, attributes = {}, ...children) {
-  const node = document.createElementNS(SVG_NS, tag);
-  setAttributes(node, attributes);
-  node.append(...children.flat().filter((child) => child !== null && child !== undefined));
-  return node;
-}
-
-function setAttributes(node, attributes) {
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === 'text') node.textContent = value;
-    else node.setAttribute(name, value === true ? '' : String(value));
-  }
-}
-
-const title = (text) => svg('title', { text });
-
-/** The width a chart may use: its container's, or a sensible guess while the container is hidden. */
-function widthOf(container, fallback = 640) {
-  return Math.max(240, Math.floor(container.clientWidth || fallback));
-}
-
-// Charts whose layout depends on the width are redrawn when the window is resized.
-const redraws = new Map();
-function draw(key, render) {
-  redraws.set(key, render);
-  render();
-}
-let resizeTimer;
-window.addEventListener('resize', () => {
-  clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(() => redraws.forEach((render) => render()), 150);
-});
-
-// ---------------------------------------------------------------------------------------------------------------
-// Formatting
-
-const percent = (p) => (p > 0 && p < 0.001 ? '<0.1%' : `${(p * 100).toFixed(1)}%`);
-const fixed = (value, digits = 3) => (typeof value === 'number' ? value.toFixed(digits) : '–');
-const dateTime = (text) => {
-  const date = new Date(text);
-  return Number.isNaN(date.getTime()) ? String(text) : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-};
-/** "00:01:02.5" (a .NET TimeSpan) → seconds. */
-const seconds = (span) => {
-  const match = /^(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(String(span ?? ''));
-  if (!match) return null;
-  const [, days, hours, minutes, secs] = match;
-  return (Number(days ?? 0) * 24 + Number(hours)) * 3600 + Number(minutes) * 60 + Number(secs);
-};
-const words = (camel) => camel.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/^./, (c) => c.toUpperCase());
-
-// ---------------------------------------------------------------------------------------------------------------
-// API access: JSON in and out, problem details turned into sentences
-
-class ApiError extends Error {
-  constructor(message, status, problem) {
-    super(message);
-    this.status = status;
-    this.problem = problem;
-  }
-}
-
-async function api(method, url, { body, key, signal } = {}) {
-  const headers = { Accept: 'application/json, application/problem+json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (key !== undefined) {
-    if (!/^[\x20-\x7e]+$/.test(key)) throw new ApiError('The API key may only contain printable ASCII characters.', 0, null);
-    headers['X-Api-Key'] = key;
-  }
-  let response;
-  try {
-    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
-  } catch (error) {
-    if (error.name === 'AbortError') throw error;
-    throw new ApiError('Could not reach the service (network error). Check that it is running and try again.', 0, null);
-  }
-  let data = null;
-  try {
-    const text = await response.text();
-    data = text ? JSON.parse(text) : null;
-  } catch (error) {
-    if (error.name === 'AbortError') throw error;
-    if (response.ok) throw new ApiError('The service sent an answer the page cannot read.', response.status, null);
-  }
-  if (!response.ok) throw new ApiError(describeProblem(response, data), response.status, data);
-  return data;
-}
-
-/** One sentence (or one per line) a person can act on, from an RFC 9457 problem. */
-function describeProblem(response, problem) {
-  const messages = [];
-  if (problem && typeof problem.errors === 'object' && problem.errors !== null) {
-    for (const [field, list] of Object.entries(problem.errors)) {
-      for (const message of [].concat(list)) {
-        messages.push(/could not be converted|is invalid JSON|JSON value/i.test(message)
-          ? `The value of ${field.replace(/^\$\.?/, '') || 'the request'} is not valid.`
-          : message);
-      }
-    }
-  }
-  if (messages.length > 0) return [...new Set(messages)].join('\n');
-  switch (response.status) {
-    case 401: return 'The API key is missing or wrong.';
-    case 403: return 'This API key may not do that.';
-    case 413: return 'The request is too large.';
-    case 429: {
-      const retry = response.headers.get('Retry-After');
-      return `Too many requests; try again ${retry ? `in ${retry} s` : 'shortly'}.`;
-    }
-    default: {
-      const text = [problem?.title, problem?.detail].filter(Boolean).join(' ');
-      return text || `The service answered ${response.status} ${response.statusText}.`.replace(' .', '.');
-    }
-  }
-}
-
-function showError(element, error) {
-  element.textContent = error ? (error instanceof ApiError ? error.message : `Something went wrong: ${error.message ?? error}`) : '';
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Colour scales
-
-function mix(from, to, t) {
-  const channel = (i) => Math.round(from[i] + (to[i] - from[i]) * t);
-  return `rgb(${channel(0)}, ${channel(1)}, ${channel(2)})`;
-}
-const WHITE = [255, 255, 255];
-const BLUE = [33, 102, 172];
-const RED = [178, 24, 43];
-const NAVY = [16, 52, 120];
-/** Diverging: −1 blue, 0 white, +1 red. */
-const diverging = (value) => {
-  const v = Math.max(-1, Math.min(1, value));
-  return v < 0 ? mix(WHITE, BLUE, -v) : mix(WHITE, RED, v);
-};
-/** Sequential: 0 white, 1 navy. */
-const sequential = (t) => mix(WHITE, NAVY, Math.max(0, Math.min(1, t)));
-
-// ---------------------------------------------------------------------------------------------------------------
-// Charts
-
-/** Horizontal bars with a label and a value text each; `top` marks the first bar. */
-function barChart(container, items, { ariaLabel, max = 1, dataName = 'label' } = {}) {
-  const width = widthOf(container);
-  const rowHeight = 30;
-  const longest = Math.max(...items.map((item) => item.label.length), 4);
-  const labelWidth = Math.min(Math.round(width * 0.4), longest * 8 + 12);
-  const valueWidth = 64;
-  const barSpace = Math.max(40, width - labelWidth - valueWidth);
-  const height = items.length * rowHeight + 4;
-  const chart = svg('svg', {
-    width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': ariaLabel,
-  });
-  items.forEach((item, i) => {
-    const y = i * rowHeight + 2;
-    const barWidth = Math.max(item.value > 0 ? 2 : 0, (item.value / max) * barSpace);
-    chart.append(svg('g', { class: 'bar-row', [`data-${dataName}`]: item.label, 'aria-hidden': 'true' },
-      title(`${item.label}: ${item.text}`),
-      svg('text', { x: labelWidth - 8, y: y + rowHeight / 2 + 5, 'text-anchor': 'end', text: item.label, class: i === 0 ? 'leader' : null }),
-      svg('rect', { class: 'track', x: labelWidth, y: y + 5, width: barSpace, height: rowHeight - 10, rx: 3 }),
-      svg('rect', { class: i === 0 ? 'bar top' : 'bar', x: labelWidth, y: y + 5, width: barWidth.toFixed(1), height: rowHeight - 10, rx: 3 }),
-      svg('text', { x: labelWidth + barSpace + 8, y: y + rowHeight / 2 + 5, text: item.text, class: i === 0 ? 'leader' : null })));
-  });
-  container.replaceChildren(chart);
-}
-
-/** A line chart over epochs: series of {name, points:[{x, y}], dashed}, x from 1 to xMax. */
-function lineChart(container, { label, series, xMax, yMin = 0, yMax, format, marker }) {
-  const width = widthOf(container, 360);
-  const height = 220;
-  const margin = { left: 48, right: 14, top: 30, bottom: 36 };
-  const plotW = width - margin.left - margin.right;
-  const plotH = height - margin.top - margin.bottom;
-  const values = series.flatMap((s) => s.points.map((p) => p.y)).filter((y) => Number.isFinite(y));
-  const top = yMax ?? niceCeiling(Math.max(...values, 0.1));
-  const xs = Math.max(2, xMax);
-  const x = (epoch) => margin.left + ((epoch - 1) / (xs - 1)) * plotW;
-  const y = (value) => margin.top + plotH - ((value - yMin) / (top - yMin)) * plotH;
-
-  const chart = svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': describeSeries(label, series, format) });
-  for (let i = 0; i <= 4; i++) {
-    const value = yMin + ((top - yMin) * i) / 4;
-    chart.append(
-      svg('line', { class: 'grid', x1: margin.left, x2: width - margin.right, y1: y(value), y2: y(value) }),
-      svg('text', { class: 'muted', x: margin.left - 6, y: y(value) + 4, 'text-anchor': 'end', 'font-size': 11, text: format(value, true) }));
-  }
-  const step = Math.max(1, Math.ceil(xs / Math.max(2, Math.floor(plotW / 40))));
-  for (let epoch = 1; epoch <= xs; epoch += step) {
-    chart.append(svg('text', { class: 'muted', x: x(epoch), y: height - margin.bottom + 16, 'text-anchor': 'middle', 'font-size': 11, text: epoch }));
-  }
-  chart.append(
-    svg('line', { class: 'axis', x1: margin.left, x2: width - margin.right, y1: margin.top + plotH, y2: margin.top + plotH }),
-    svg('line', { class: 'axis', x1: margin.left, x2: margin.left, y1: margin.top, y2: margin.top + plotH }),
-    svg('text', { class: 'muted', x: margin.left + plotW / 2, y: height - 4, 'text-anchor': 'middle', 'font-size': 11, text: 'epoch' }));
-  if (marker) {
-    chart.append(svg('line', { x1: x(marker.x), x2: x(marker.x), y1: margin.top, y2: margin.top + plotH, stroke: '#1d6b35', 'stroke-dasharray': '2 3' },
-      title(marker.label)));
-  }
-
-  let legendX = margin.left;
-  for (const s of series) {
-    const points = s.points.filter((p) => Number.isFinite(p.y));
-    const group = svg('g', { class: 'series', 'data-series': s.name });
-    if (points.length > 1) {
-      group.append(svg('polyline', {
-        points: points.map((p) => `${x(p.x).toFixed(1)},${y(p.y).toFixed(1)}`).join(' '),
-        fill: 'none', stroke: s.color, 'stroke-width': 2, 'stroke-dasharray': s.dashed ? '6 4' : null,
-      }));
-    }
-    for (const p of points) {
-      group.append(svg('circle', { cx: x(p.x), cy: y(p.y), r: 3, fill: s.color }, title(`${s.name}, epoch ${p.x}: ${format(p.y)}`)));
-    }
-    chart.append(group);
-    chart.append(
-      svg('line', { x1: legendX, x2: legendX + 22, y1: 12, y2: 12, stroke: s.color, 'stroke-width': 2, 'stroke-dasharray': s.dashed ? '6 4' : null }),
-      svg('text', { x: legendX + 28, y: 16, 'font-size': 12, text: s.name }));
-    legendX += 28 + s.name.length * 7 + 18;
-  }
-  container.replaceChildren(chart);
-}
-
-function describeSeries(label, series, format) {
-  const parts = series.map((s) => {
-    const last = s.points.at(-1);
-    return last ? `${s.name} ${format(last.y)} at epoch ${last.x}` : `${s.name}: no data yet`;
-  });
-  return `${label}: ${parts.join('; ')}.`;
-}
-
-function niceCeiling(value) {
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (step * magnitude >= value) return step * magnitude;
-  return 10 * magnitude;
-}
-
-/** Loss and accuracy charts for a list of epoch reports. */
-function epochCharts(container, key, epochs, xMax, bestEpoch) {
-  if (container.children.length !== 2) {
-    container.replaceChildren(
-      el('figure', {}, el('figcaption', { text: 'Loss' }), el('div', { class: 'chart loss' })),
-      el('figure', {}, el('figcaption', { text: 'Accuracy' }), el('div', { class: 'chart accuracy' })));
-  }
-  const marker = bestEpoch ? { x: bestEpoch, label: `best epoch ${bestEpoch} (weights kept)` } : null;
-  const line = (name, field, color, dashed) => ({ name, color, dashed, points: epochs.map((e) => ({ x: e.epoch, y: e[field] })) });
-  draw(key, () => {
-    lineChart(container.querySelector('.loss'), {
-      label: 'Loss per epoch', xMax, marker, format: (v) => v.toFixed(3),
-      series: [line('training', 'trainingLoss', '#1f5fbf', false), line('validation', 'validationLoss', '#b3541e', true)],
-    });
-    lineChart(container.querySelector('.accuracy'), {
-      label: 'Accuracy per epoch', xMax, yMax: 1, marker, format: (v, axis) => (axis ? `${Math.round(v * 100)}%` : percent(v)),
-      series: [line('training', 'trainingAccuracy', '#1f5fbf', false), line('validation', 'validationAccuracy', '#b3541e', true)],
-    });
-  });
-}
-
-/**
- * Arrow-key navigation over a grid of SVG cells with a roving tabindex: only one cell is in the tab order; the arrow
- * keys, Home/End and PageUp/PageDown move focus. Hovering or focusing a cell calls `show` with it.
- */
-function gridNavigation(root, cells, show) {
-  const rows = cells.length;
-  const cols = rows > 0 ? cells[0].length : 0;
-  let current = [0, 0];
-  const focus = (r, c) => {
-    const [pr, pc] = current;
-    cells[pr][pc].setAttribute('tabindex', '-1');
-    current = [r, c];
-    cells[r][c].setAttribute('tabindex', '0');
-    cells[r][c].focus();
-  };
-  root.addEventListener('keydown', (event) => {
-    const [r, c] = current;
-    const moves = {
-      ArrowUp: [r - 1, c], ArrowDown: [r + 1, c], ArrowLeft: [r, c - 1], ArrowRight: [r, c + 1],
-      Home: [r, 0], End: [r, cols - 1], PageUp: [r - 8, c], PageDown: [r + 8, c],
-    };
-    const target = moves[event.key];
-    if (!target) return;
-    event.preventDefault();
-    focus(Math.max(0, Math.min(rows - 1, target[0])), Math.max(0, Math.min(cols - 1, target[1])));
-  });
-  const cellOf = (target) => (target instanceof SVGElement && target.classList.contains('cell') ? target : null);
-  root.addEventListener('focusin', (event) => {
-    const cell = cellOf(event.target);
-    if (!cell) return;
-    const r = Number(cell.dataset.row);
-    const c = Number(cell.dataset.col);
-    if (r !== current[0] || c !== current[1]) {
-      cells[current[0]][current[1]].setAttribute('tabindex', '-1');
-      current = [r, c];
-      cell.setAttribute('tabindex', '0');
-    }
-    show(cell);
-  });
-  root.addEventListener('mouseover', (event) => {
-    const cell = cellOf(event.target);
-    if (cell) show(cell);
-  });
-  if (rows > 0 && cols > 0) cells[0][0].setAttribute('tabindex', '0');
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Predict and explain
@@ -365,7 +56,7 @@ async function predict() {
     nameInput.setAttribute('aria-invalid', String(prediction.reason?.status === 400));
     $('predict-summary').textContent = '';
     $('predict-chart').replaceChildren();
-    redraws.delete('predict');
+    forget('predict');
     clearExplanation('Enter a valid name above to see how the RNN reads it.');
     return;
   }
@@ -388,7 +79,7 @@ function clearPrediction() {
   $('predict').removeAttribute('aria-busy');
   $('predict-summary').textContent = '';
   $('predict-chart').replaceChildren();
-  redraws.delete('predict');
+  forget('predict');
   showError($('explain-error'), null);
   clearExplanation('Type a name above to see how the RNN reads it.');
 }
@@ -423,21 +114,25 @@ function renderExplanation(result) {
     `model version ${result.modelVersion}. After the last character: ${final.language} (${percent(final.probability)}).` +
     (unseen.length ? ` Not seen in training, read as unknown: ${[...new Set(unseen)].join(', ')}.` : '');
   for (const node of document.querySelectorAll('.when-explained')) node.hidden = false;
-  renderSteps(result);
-  renderHeatmap(result);
+  const rows = trackedLanguages(result);
+  // Both views share their columns, so a character's column lines up in the chart and the heat map.
+  const layout = { labelW: Math.max(48, widest(rows, 13) + 16), colW: 60 };
+  renderSteps(result, rows, layout);
+  renderHeatmap(result, layout);
+}
+
+/** The languages worth a row: those among the top few after any character, most probable at the end first. */
+function trackedLanguages(result) {
+  const finalOrder = result.prediction.languages.map((l) => l.language);
+  const tracked = new Set();
+  for (const step of result.steps) for (const l of step.languages.slice(0, TRACKED_PER_STEP)) tracked.add(l.language);
+  return [...tracked].sort((a, b) => finalOrder.indexOf(a) - finalOrder.indexOf(b)).slice(0, MAX_TRACKED);
 }
 
 /** One column per character: the tracked languages' probabilities after reading it, as small bars. */
-function renderSteps(result) {
+function renderSteps(result, rows, { labelW, colW }) {
   const steps = result.steps;
-  const finalOrder = result.prediction.languages.map((l) => l.language);
-  const tracked = new Set();
-  for (const step of steps) for (const l of step.languages.slice(0, TRACKED_PER_STEP)) tracked.add(l.language);
-  const rows = [...tracked].sort((a, b) => finalOrder.indexOf(a) - finalOrder.indexOf(b)).slice(0, MAX_TRACKED);
   const probabilities = steps.map((step) => new Map(step.languages.map((l) => [l.language, l.probability])));
-
-  const labelW = 92;
-  const colW = 60;
   const headH = 44;
   const rowH = 30;
   const normH = 24;
@@ -484,18 +179,16 @@ function renderSteps(result) {
 }
 
 /** h_t as a heat map: one row per hidden unit, one column per character, diverging colours for [−1, 1]. */
-function renderHeatmap(result) {
+function renderHeatmap(result, { labelW, colW }) {
   const steps = result.steps;
   const units = steps[0]?.hidden.length ?? 0;
-  const labelW = 44;
-  const colW = 36;
   const headH = 26;
   const rowH = Math.max(3, Math.min(10, Math.floor(512 / Math.max(1, units))));
   const labelEvery = Math.max(1, Math.ceil(14 / rowH));
   const width = labelW + steps.length * colW + 4;
   const height = headH + units * rowH + 4;
 
-  const legend = colourLegend();
+  const legend = colourLegend(labelW);
   const map = svg('svg', {
     width, height, viewBox: `0 0 ${width} ${height}`, class: 'heatmap', role: 'group',
     'aria-label': `Hidden state: ${units} units by ${steps.length} characters. Use the arrow keys to move between cells.`,
@@ -528,21 +221,6 @@ function renderHeatmap(result) {
   $('explain-heatmap').replaceChildren(legend, map);
 }
 
-function colourLegend() {
-  const width = 220;
-  const legend = svg('svg', { width, height: 34, viewBox: `0 0 ${width} 34`, class: 'legend', role: 'img', 'aria-label': 'Colour scale: −1 blue, 0 white, +1 red.' });
-  const gradient = svg('linearGradient', { id: 'diverging-gradient' },
-    svg('stop', { offset: '0%', 'stop-color': diverging(-1) }),
-    svg('stop', { offset: '50%', 'stop-color': diverging(0) }),
-    svg('stop', { offset: '100%', 'stop-color': diverging(1) }));
-  legend.append(
-    svg('defs', {}, gradient),
-    svg('rect', { x: 30, y: 4, width: 160, height: 12, fill: 'url(#diverging-gradient)', stroke: '#8a8f99' }),
-    svg('text', { x: 30, y: 30, 'text-anchor': 'middle', 'font-size': 11, text: '−1' }),
-    svg('text', { x: 110, y: 30, 'text-anchor': 'middle', 'font-size': 11, text: '0' }),
-    svg('text', { x: 190, y: 30, 'text-anchor': 'middle', 'font-size': 11, text: '+1' }));
-  return legend;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Model: current manifest, metrics, confusion matrix, versions
@@ -598,8 +276,8 @@ function renderModel(manifest) {
 function renderConfusion(languages, matrix) {
   const n = languages.length;
   const cell = 28;
-  const labelW = 96;
-  const headH = 96;
+  const labelW = widest(languages, 11) + 30;
+  const headH = Math.ceil(widest(languages, 11) * Math.sin((55 * Math.PI) / 180)) + 26;
   const width = labelW + n * cell + 30;
   const height = headH + n * cell + 8;
   const map = svg('svg', {
@@ -607,8 +285,8 @@ function renderConfusion(languages, matrix) {
     'aria-label': `Confusion matrix, ${n} by ${n}: rows are the true language, columns the predicted one. Use the arrow keys to move between cells.`,
   });
   map.append(
-    svg('text', { x: labelW + (n * cell) / 2, y: 12, 'text-anchor': 'middle', 'font-size': 12, class: 'muted', 'aria-hidden': 'true', text: 'predicted →' }),
-    svg('text', { x: 12, y: headH + (n * cell) / 2, 'text-anchor': 'middle', 'font-size': 12, class: 'muted', 'aria-hidden': 'true', transform: `rotate(-90 12 ${headH + (n * cell) / 2})`, text: 'true →' }));
+    svg('text', { x: labelW, y: 12, 'font-size': 12, class: 'muted', 'aria-hidden': 'true', text: 'predicted language →' }),
+    svg('text', { x: 12, y: headH + 4, 'text-anchor': 'end', 'font-size': 12, class: 'muted', 'aria-hidden': 'true', transform: `rotate(-90 12 ${headH + 4})`, text: '← true language' }));
   languages.forEach((language, k) => {
     const cx = labelW + k * cell + cell / 2;
     map.append(
@@ -632,7 +310,7 @@ function renderConfusion(languages, matrix) {
       if (count > 0) {
         map.append(svg('text', {
           x: x + cell / 2, y: y + cell / 2 + 4, 'text-anchor': 'middle', 'font-size': 10, 'pointer-events': 'none', 'aria-hidden': 'true',
-          fill: share > 0.5 ? '#fff' : '#1b1b1f', style: `fill: ${share > 0.5 ? '#fff' : '#1b1b1f'}`, text: count,
+          style: `fill: ${inkOnSequential(share)}`, text: count,
         }));
       }
       cellsOfRow.push(rect);
@@ -697,6 +375,7 @@ const FIELDS = [
 const FINISHED = new Set(['Succeeded', 'Failed', 'Cancelled']);
 let watchedJob = null;
 let pollTimer;
+let lastStatus = '';
 
 $('train-form').addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -811,7 +490,6 @@ async function poll(id) {
   }
 }
 
-let lastStatus = '';
 function renderJob(job) {
   const total = job.config.epochs;
   const done = job.epochs.length;
@@ -846,7 +524,7 @@ function renderOutcome(job) {
   switch (job.state) {
     case 'Succeeded':
       outcome.textContent = `Training succeeded: version ${job.modelVersion} was published and ` +
-        (job.promoted ? 'is now served.' : 'was not promoted.') + (job.promotionNote ? ` ${job.promotionNote}` : '');
+        (job.promoted ? 'is now served' : 'was not promoted') + (job.promotionNote ? ` (${job.promotionNote}).` : '.');
       break;
     case 'Failed':
       outcome.textContent = `Training failed: ${job.error ?? 'no reason given.'}`;
@@ -872,4 +550,3 @@ async function resumeActiveJob() {
 loadModel();
 resumeActiveJob();
 if (nameInput.value.trim() !== '') predict();
-document.body.dataset.ready = 'true';
