@@ -25,6 +25,7 @@ app.UseSerilogRequestLogging();
 app.UseHttpMetrics();                                 // request counts and latency histograms per endpoint
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseSecurityHeaders();                             // CSP, no framing, no sniffing
 app.UseDefaultFiles();                                // the web page at / (wwwroot/index.html)
 app.UseStaticFiles();
 app.UseSwagger();
