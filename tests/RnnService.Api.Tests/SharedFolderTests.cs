@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using RnnService.Api.Hosting;
 using RnnService.Api.Models;
@@ -81,8 +79,7 @@ public sealed class SharedFolderTests
         TinyModel.Seed(models.Path, 1);
         TinyModel.Seed(models.Path, 2);
         var store = new ModelStore(models.Path);
-        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        using var host = new ModelHost(store, new ServiceMetrics(services.GetRequiredService<IMeterFactory>()), NullLogger<ModelHost>.Instance);
+        using var host = new ModelHost(store, new ServiceMetrics(), NullLogger<ModelHost>.Instance);
         host.Activate(1);
 
         var lease = host.Acquire()!;

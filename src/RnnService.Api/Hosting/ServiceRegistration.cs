@@ -16,13 +16,18 @@ namespace RnnService.Api.Hosting;
 /// <summary>The details behind each line of Program.cs.</summary>
 public static class ServiceRegistration
 {
-    /// <summary>Serilog: structured console logs, levels from the <c>Serilog</c> configuration section.</summary>
+    /// <summary>
+    /// Serilog: structured console logs, levels from the <c>Serilog</c> configuration section. Each host keeps its own
+    /// logger instead of replacing the static <c>Log.Logger</c>, so hosts sharing a process never log into each other.
+    /// </summary>
     public static WebApplicationBuilder AddSerilogLogging(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSerilog((services, logger) => logger
-            .ReadFrom.Configuration(builder.Configuration)
-            .ReadFrom.Services(services)
-            .Enrich.FromLogContext());
+        builder.Services.AddSerilog(
+            (services, logger) => logger
+                .ReadFrom.Configuration(builder.Configuration)
+                .ReadFrom.Services(services)
+                .Enrich.FromLogContext(),
+            preserveStaticLogger: true);
         return builder;
     }
 
