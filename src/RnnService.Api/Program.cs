@@ -21,7 +21,7 @@ var app = builder.Build();
 
 app.UseTorchThreads();
 app.Services.GetRequiredService<ApiKeyProvider>();   // logs a generated key at startup, if none is configured
-app.UseSerilogRequestLogging();
+app.UseSerilogRequestLogging(requests => requests.Logger = app.Services.GetRequiredService<Serilog.ILogger>());
 app.UseHttpMetrics();                                 // request counts and latency histograms per endpoint
 app.UseExceptionHandler();
 app.UseStatusCodePages();
