@@ -110,7 +110,7 @@ public sealed class PrivacyTests
 
         await SubmitEverywhere(app);
 
-        Assert.Contains(app.Logs.Lines, line => line.Contains("HTTP POST /api/predictions responded 200", StringComparison.Ordinal)); // requests were logged...
+        Assert.Contains(app.Logs.Lines, line => line.StartsWith("HTTP \"POST\" \"/api/predictions\" responded 200", StringComparison.Ordinal)); // requests were logged...
         Assert.DoesNotContain(app.Logs.Lines, line => line.Contains(SecretName, StringComparison.OrdinalIgnoreCase)); // ...without names
     }
 
