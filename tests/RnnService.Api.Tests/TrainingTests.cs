@@ -160,3 +160,59 @@ public sealed class TrainingTests
         }
     }
 }
+
+public sealed class TrainingLimitTests
+{
+    [Theory]
+    [InlineData("hiddenSize", 3)]
+    [InlineData("hiddenSize", 513)]
+    [InlineData("epochs", 0)]
+    [InlineData("epochs", 201)]
+    [InlineData("batchSize", 0)]
+    [InlineData("batchSize", 1025)]
+    [InlineData("learningRate", 0)]
+    [InlineData("learningRate", 1.0001)]
+    [InlineData("weightDecay", -0.1)]
+    [InlineData("weightDecay", 1.1)]
+    [InlineData("classWeightExponent", -0.01)]
+    [InlineData("classWeightExponent", 1.01)]
+    [InlineData("gradientClipNorm", -1)]
+    [InlineData("gradientClipNorm", 1000.5)]
+    [InlineData("earlyStoppingPatience", -1)]
+    [InlineData("earlyStoppingPatience", 201)]
+    [InlineData("hiddenSize", 1_000_000_000)]
+    public async Task AHyperparameterBeyondItsDocumentedLimitIsRejected(string field, double value)
+    {
+        await using var app = new RnnServiceApp();
+        using var client = app.CreateClientWithKey();
+
+        var response = await client.PostJsonAsync("/api/training", new Dictionary<string, double> { [field] = value });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True((await response.ReadProblemAsync()).GetProperty("errors").TryGetProperty(field, out _));
+    }
+
+    [Fact]
+    public async Task EveryHyperparameterAtItsDocumentedLimitIsAccepted()
+    {
+        await using var app = new RnnServiceApp();
+        using var client = app.CreateClientWithKey();
+        // Largest model, smallest everything else, then cancelled: acceptance is what is tested, not the training.
+        var atLimits = new
+        {
+            hiddenSize = 512, epochs = 200, batchSize = 1024, learningRate = 1.0, weightDecay = 1.0, classWeightExponent = 1.0,
+            gradientClipNorm = 1000.0, earlyStoppingPatience = 200, seed = int.MaxValue,
+        };
+
+        var started = await client.PostJsonAsync("/api/training", atLimits);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var job = await started.ReadAsync<TrainingJobResponse>();
+        await client.DeleteAsync($"/api/training/{job.Id}");
+        Assert.Equal(TrainingJobState.Cancelled, (await TrainingTests.WaitUntilFinished(client, started.Headers.Location!)).State);
+
+        var atLowerLimits = new { hiddenSize = 4, epochs = 1, batchSize = 1, learningRate = 1e-9, weightDecay = 0.0, classWeightExponent = 0.0, gradientClipNorm = 0.0, earlyStoppingPatience = 0 };
+        var small = await client.PostJsonAsync("/api/training", atLowerLimits);
+        Assert.Equal(HttpStatusCode.Accepted, small.StatusCode);
+        Assert.Equal(TrainingJobState.Succeeded, (await TrainingTests.WaitUntilFinished(client, small.Headers.Location!)).State);
+    }
+}
