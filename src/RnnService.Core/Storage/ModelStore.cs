@@ -42,27 +42,32 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
     public ModelManifest Publish(NameClassifier classifier, ModelManifest manifest, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(Root);
-        var staging = Path.Combine(Root, StagingPrefix + Guid.NewGuid().ToString("N"));
+        RemoveAbandonedTemporaries();
+        var staging = Path.Combine(Root, StagingPrefix + OwnerTag + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(staging);
         try
         {
             var weightsPath = Path.Combine(staging, WeightsFile);
             classifier.Model.save(weightsPath);
+            FaultInjection.Reached("weights-written");
             manifest = manifest with { Format = ModelManifest.CurrentFormat, WeightsSha256 = Sha256Of(weightsPath) };
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 manifest = manifest with { Version = Versions().DefaultIfEmpty(0).Max() + 1 };
                 WriteManifest(staging, manifest);
+                FaultInjection.Reached("manifest-written");
                 using (Load(staging, manifest.Version))
                 {
                     // Proves the staged files rebuild a working model before anyone can see them.
                 }
+                FaultInjection.Reached("verified");
                 PinCurrentVersion();
                 try
                 {
                     Directory.Move(staging, VersionPath(manifest.Version));
                     logger.LogInformation("Published model version {Version} to {Path}", manifest.Version, VersionPath(manifest.Version));
+                    FaultInjection.Reached("published");
                     return manifest;
                 }
                 catch (IOException) when (Directory.Exists(VersionPath(manifest.Version)))
@@ -76,6 +81,56 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         }
     }
+
+    /// <summary>
+    /// Staging folders and pointer temporaries left by a process that crashed. Each carries its creator's host and
+    /// process id, so those of dead processes on this host go at once; others only once an hour old, because a
+    /// replica on another host may still be writing them.
+    /// </summary>
+    private void RemoveAbandonedTemporaries()
+    {
+        var temporaries = Directory.EnumerateDirectories(Root, StagingPrefix + "*").Select(path => new DirectoryInfo(path) as FileSystemInfo)
+            .Concat(Directory.EnumerateFiles(Root, CurrentFile + ".*.tmp").Select(path => new FileInfo(path)));
+        foreach (var temporary in temporaries)
+        {
+            if (!IsAbandoned(temporary)) continue;
+            try
+            {
+                if (temporary is DirectoryInfo directory) directory.Delete(recursive: true);
+                else temporary.Delete();
+                logger.LogInformation("Removed {Path}, left behind by a crashed publisher", temporary.FullName);
+            }
+            catch (IOException)
+            {
+                // Its owner, or another cleaner, got there first.
+            }
+        }
+    }
+
+    private static bool IsAbandoned(FileSystemInfo temporary)
+    {
+        if (DateTime.UtcNow - temporary.LastWriteTimeUtc > TimeSpan.FromHours(1)) return true;
+        var ownHost = (temporary is DirectoryInfo ? StagingPrefix : CurrentFile + ".") + Environment.MachineName + "-";
+        if (!temporary.Name.StartsWith(ownHost, StringComparison.Ordinal)) return false;
+        var processId = temporary.Name[ownHost.Length..].Split('-')[0];
+        return int.TryParse(processId, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !IsRunning(pid);
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>"host-pid-": who made a temporary, so a later publisher on the same host can tell if its maker died.</summary>
+    private static string OwnerTag => $"{Environment.MachineName}-{Environment.ProcessId}-";
 
     /// <summary>Version numbers present in the folder, ascending (whether or not they load).</summary>
     public IReadOnlyList<int> Versions()
@@ -133,9 +188,11 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
     public void SetCurrent(int version)
     {
         if (!Directory.Exists(VersionPath(version))) throw new ModelLoadException($"Model version {version} does not exist in '{Root}'.");
-        var temporary = Path.Combine(Root, $"{CurrentFile}.{Guid.NewGuid():N}.tmp");
+        var temporary = Path.Combine(Root, $"{CurrentFile}.{OwnerTag}{Guid.NewGuid():N}.tmp");
         File.WriteAllText(temporary, version.ToString(CultureInfo.InvariantCulture) + "\n");
+        FaultInjection.Reached("pointer-staged");
         File.Move(temporary, Path.Combine(Root, CurrentFile), overwrite: true);
+        FaultInjection.Reached("pointer-written");
         logger.LogInformation("Model version {Version} is now current in {Root}", version, Root);
     }
 

@@ -16,7 +16,8 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
         string dataDirectory, TrainingConfig config, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
     {
         var (split, dataSummary) = LoadSplit(dataDirectory, config);
-        var trained = ModelTrainer.Train(split, config, progress, cancellationToken);
+        var epochs = new EpochStages(progress);
+        var trained = ModelTrainer.Train(split, config, epochs, cancellationToken);
         var validation = Evaluator.Evaluate(trained.Model, trained.Vocabulary, split.Languages, split.Validation);
         var test = Evaluator.Evaluate(trained.Model, trained.Vocabulary, split.Languages, split.Test);
         var calibration = Calibration.Fit(
@@ -59,5 +60,15 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
         logger.LogInformation("Examples per language (training/validation/test): {Sizes}",
             string.Join(", ", sizes.Select(size => $"{size.Language} {size.Training}/{size.Validation}/{size.Test}")));
         return (split, new DataSummary(dataset.Fingerprint, dataset.Examples.Count, config.SplitSeed, sizes));
+    }
+
+    /// <summary>Passes progress on, and marks each finished epoch as a stage a crash test can stop at.</summary>
+    private sealed class EpochStages(IProgress<EpochReport>? inner) : IProgress<EpochReport>
+    {
+        public void Report(EpochReport value)
+        {
+            FaultInjection.Reached($"epoch-{value.Epoch}");
+            inner?.Report(value);
+        }
     }
 }
