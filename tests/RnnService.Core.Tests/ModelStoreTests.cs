@@ -156,3 +156,59 @@ public sealed class ModelStoreTests : IDisposable
         return new ModelStore(folder.Path).Load(version);
     }
 }
+
+public sealed class ConcurrentPublishingTests : IDisposable
+{
+    private readonly TemporaryDirectory models = new();
+
+    public void Dispose() => models.Dispose();
+
+    [Fact]
+    public async Task PublishersRacingIntoOneFolderEachGetTheirOwnCompleteVersion()
+    {
+        using var source = new TemporaryDirectory();
+        TinyModel.Seed(source.Path, 1);
+
+        var published = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            var store = new ModelStore(models.Path); // one store per "process"
+            using var loaded = new ModelStore(source.Path).Load(1);
+            return Enumerable.Range(0, 3).Select(_ => store.Publish(loaded.Classifier, TinyModel.Manifest).Version).ToArray();
+        })));
+
+        var versions = published.SelectMany(v => v).Order().ToArray();
+        Assert.Equal(Enumerable.Range(1, 12), versions);
+        var check = new ModelStore(models.Path);
+        foreach (var version in versions)
+        {
+            using var loaded = check.Load(version);
+        }
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(models.Path).Select(Path.GetFileName), name => name!.StartsWith('.'));
+    }
+
+    [Fact]
+    public async Task ActivationsRacingWithPublishesLeaveAPointerToAValidVersion()
+    {
+        using var source = new TemporaryDirectory();
+        TinyModel.Seed(source.Path, 1);
+        TinyModel.Seed(models.Path, 1);
+        var store = new ModelStore(models.Path);
+        using var loaded = new ModelStore(source.Path).Load(1);
+
+        var publishing = Task.Run(() =>
+        {
+            for (var i = 0; i < 6; i++) store.Publish(loaded.Classifier, TinyModel.Manifest);
+        });
+        var activating = Task.Run(() =>
+        {
+            var other = new ModelStore(models.Path);
+            for (var i = 0; i < 60; i++) other.SetCurrent(other.Versions().Max());
+        });
+        await Task.WhenAll(publishing, activating);
+
+        var current = store.CurrentVersion();
+        Assert.NotNull(current);
+        using var served = store.Load(current.Value);
+        Assert.Equal(Enumerable.Range(1, 7), store.Versions());
+    }
+}
