@@ -216,3 +216,46 @@ public sealed class TrainingLimitTests
         Assert.Equal(TrainingJobState.Succeeded, (await TrainingTests.WaitUntilFinished(client, small.Headers.Location!)).State);
     }
 }
+
+public sealed class CancellationRaceTests
+{
+    [Fact]
+    public async Task CancelsArrivingAroundTheEndOfJobsNeverLeaveAHalfPublishedVersion()
+    {
+        await using var app = new RnnServiceApp();
+        using var client = app.CreateClientWithKey();
+        var random = new Random(11);
+        var succeeded = 0;
+        const int jobs = 10;
+
+        for (var i = 0; i < jobs; i++)
+        {
+            var started = await client.PostJsonAsync("/api/training", new { hiddenSize = 8, epochs = 2, seed = i });
+            var job = await started.ReadAsync<TrainingJobResponse>();
+            await Task.Delay(random.Next(0, 400));
+            var cancel = await client.DeleteAsync($"/api/training/{job.Id}");
+            var finished = await TrainingTests.WaitUntilFinished(client, started.Headers.Location!);
+
+            // Either the cancel won (202, nothing published) or the job had finished first (409, a complete version).
+            if (finished.State == TrainingJobState.Succeeded)
+            {
+                succeeded++;
+                Assert.NotNull(finished.ModelVersion);
+            }
+            else
+            {
+                Assert.Equal(TrainingJobState.Cancelled, finished.State);
+                Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+                Assert.Null(finished.ModelVersion);
+            }
+        }
+
+        Assert.Equal(succeeded + 1, app.Store.Versions().Count);
+        foreach (var version in app.Store.Versions())
+        {
+            using var loaded = app.Store.Load(version);
+        }
+        using var current = app.Store.Load(app.Store.CurrentVersion()!.Value);
+        Assert.InRange(succeeded, 0, jobs);
+    }
+}

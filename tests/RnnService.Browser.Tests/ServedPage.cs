@@ -97,7 +97,22 @@ public sealed class ServedPage : IAsyncLifetime
         browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium, Headless = true, Args = ChromiumArgs });
     }
 
-    /// <summary>A new page at / in its own context; uncaught script errors are collected into <paramref name="scriptErrors"/>.</summary>
+    /// <summary>
+    /// Records every content security policy violation of a document in <c>window.__cspViolations</c>. It runs before the
+    /// page's own scripts (Playwright injects it through the DevTools protocol, which the policy does not govern).
+    /// </summary>
+    private const string CspWatcher =
+        """
+        window.__cspViolations = [];
+        document.addEventListener('securitypolicyviolation', (event) => {
+          window.__cspViolations.push(`${event.effectiveDirective} blocked ${event.blockedURI || 'inline'} in ${event.sourceFile || event.documentURI}:${event.lineNumber}`);
+        }, true);
+        """;
+
+    /// <summary>
+    /// A new page at / in its own context; uncaught script errors and content security policy violations (as the
+    /// console reports them) are collected into <paramref name="scriptErrors"/>.
+    /// </summary>
     public async Task<IPage> OpenAsync(List<string> scriptErrors, int width = 1280, int height = 900)
     {
         var context = await browser!.NewContextAsync(new BrowserNewContextOptions
@@ -106,11 +121,19 @@ public sealed class ServedPage : IAsyncLifetime
             Locale = "en-GB",
             ReducedMotion = ReducedMotion.Reduce,
         });
+        await context.AddInitScriptAsync(CspWatcher);
         var page = await context.NewPageAsync();
         page.PageError += (_, error) => scriptErrors.Add(error);
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal)) scriptErrors.Add($"CSP: {message.Text}");
+        };
         await page.GotoAsync(BaseAddress.ToString());
         return page;
     }
+
+    /// <summary>The content security policy violations the page has seen so far (see <see cref="CspWatcher"/>).</summary>
+    public static Task<string[]> CspViolationsAsync(IPage page) => page.EvaluateAsync<string[]>("() => window.__cspViolations");
 
     public static Task ScreenshotAsync(IPage page, string name, bool fullPage = true) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = ScreenshotPath(name), FullPage = fullPage });

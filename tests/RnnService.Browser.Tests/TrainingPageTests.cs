@@ -74,7 +74,8 @@ public sealed class TrainingPageTests(ServedPage served) : IClassFixture<ServedP
         await page.GetByLabel("API key").FillAsync("not-the-key");
         await page.GetByRole(AriaRole.Button, new() { Name = "Start training" }).ClickAsync();
 
-        await Expect(page.Locator("#train-error")).ToHaveTextAsync("The API key is missing or wrong.");
+        // The service's own words (problem details "detail"), which tell a wrong key from a missing one.
+        await Expect(page.Locator("#train-error")).ToHaveTextAsync("The X-Api-Key header does not hold this service's API key.");
         await Expect(page.Locator("#train-error")).ToHaveAttributeAsync("role", "alert");
         await Expect(page.GetByLabel("API key")).ToHaveAttributeAsync("aria-invalid", "true");
         await Expect(page.Locator("#train-job")).ToBeHiddenAsync();

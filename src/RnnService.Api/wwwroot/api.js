@@ -48,8 +48,9 @@ export function describeProblem(response, problem) {
   }
   if (messages.length > 0) return [...new Set(messages)].join('\n');
   switch (response.status) {
-    case 401: return 'The API key is missing or wrong.';
-    case 403: return 'This API key may not do that.';
+    // The service says which: no key sent, or not its key (never repeating the key).
+    case 401: return problem?.detail || 'The API key is missing or wrong.';
+    case 403: return problem?.detail || 'This API key may not do that.';
     case 413: return 'The request is too large.';
     case 429: {
       const retry = response.headers.get('Retry-After');

@@ -3,8 +3,8 @@
 
 import { ApiError, api, showError } from './api.js';
 import {
-  barChart, colourLegend, dateTime, diverging, draw, el, epochCharts, fixed, forget, gridNavigation, inkOnSequential, percent,
-  seconds, sequential, svg, title, widest, words,
+  barChart, binRange, colourLegend, dateTime, diverging, draw, el, epochCharts, fixed, forget, gridNavigation, inkOnSequential,
+  percent, reliabilityDiagram, seconds, sequential, svg, title, widest, words,
 } from './charts.js';
 
 const TOP_BARS = 5;          // bars in the prediction chart
@@ -19,9 +19,12 @@ const $ = (id) => document.getElementById(id);
 // Predict and explain
 
 const nameInput = $('name');
+const coverageSelect = $('coverage');
 let debounceTimer;
 let sequence = 0;
 let inFlight = null;
+let explained = null;        // the name and model version the Explain view shows
+let servedManifest = null;   // the manifest of the served version, for the prediction sets' test figures
 
 nameInput.addEventListener('input', () => {
   clearTimeout(debounceTimer);
@@ -32,8 +35,13 @@ $('predict-form').addEventListener('submit', (event) => {
   clearTimeout(debounceTimer);
   predict();
 });
+// Another coverage changes only the prediction set: the Explain view keeps its state (and the heat map its focus).
+coverageSelect.addEventListener('change', () => {
+  clearTimeout(debounceTimer);
+  predict({ reexplain: false });
+});
 
-async function predict() {
+async function predict({ reexplain = true } = {}) {
   const name = nameInput.value;
   inFlight?.abort();
   const run = ++sequence;
@@ -43,10 +51,12 @@ async function predict() {
   }
   inFlight = new AbortController();
   const signal = inFlight.signal;
+  const coverage = Number(coverageSelect.value);
+  const explain = reexplain || explained?.name !== name;
   $('predict').setAttribute('aria-busy', 'true');
   const [prediction, explanation] = await Promise.allSettled([
-    api('POST', '/api/predictions', { body: { name, top: TOP_BARS }, signal }),
-    api('POST', '/api/predictions/explain', { body: { name, top: 100 }, signal }),
+    api('POST', '/api/predictions', { body: { name, top: TOP_BARS, coverage }, signal }),
+    explain ? api('POST', '/api/predictions/explain', { body: { name, top: 100 }, signal }) : null,
   ]);
   if (run !== sequence) return;  // a newer name is on its way
   $('predict').removeAttribute('aria-busy');
@@ -54,9 +64,7 @@ async function predict() {
   if (prediction.status === 'rejected') {
     showError($('predict-error'), prediction.reason);
     nameInput.setAttribute('aria-invalid', String(prediction.reason?.status === 400));
-    $('predict-summary').textContent = '';
-    $('predict-chart').replaceChildren();
-    forget('predict');
+    clearResult();
     clearExplanation('Enter a valid name above to see how the RNN reads it.');
     return;
   }
@@ -64,12 +72,16 @@ async function predict() {
   nameInput.removeAttribute('aria-invalid');
   renderPrediction(prediction.value);
 
-  if (explanation.status === 'rejected') {
+  if (!explain && explained?.version === prediction.value.modelVersion) return;
+  if (!explain) {
+    predict();  // a new model version answered: explain the name with it too
+  } else if (explanation.status === 'rejected') {
     showError($('explain-error'), explanation.reason);
     clearExplanation('');
   } else {
     showError($('explain-error'), null);
     renderExplanation(explanation.value);
+    explained = { name, version: explanation.value.modelVersion };
   }
 }
 
@@ -77,26 +89,81 @@ function clearPrediction() {
   showError($('predict-error'), null);
   nameInput.removeAttribute('aria-invalid');
   $('predict').removeAttribute('aria-busy');
-  $('predict-summary').textContent = '';
-  $('predict-chart').replaceChildren();
-  forget('predict');
+  clearResult();
   showError($('explain-error'), null);
   clearExplanation('Type a name above to see how the RNN reads it.');
 }
 
+function clearResult() {
+  for (const id of ['predict-summary', 'predict-reading']) $(id).textContent = '';
+  for (const id of ['predict-uncertain', 'predict-facts', 'predict-chart']) $(id).replaceChildren();
+  delete $('predict-summary').dataset.uncertain;
+  forget('predict');
+}
+
+const REASONS = {
+  low_confidence: (result) => ['Low confidence', `the top language has only ${percent(result.confidence)} probability, below 50%.`],
+  unknown_characters: () => ['Unknown characters', 'a quarter or more of the characters never appeared in the training names.'],
+  unsupported_script: () => ['Unsupported script', 'the name has letters outside the Latin alphabet, which the model cannot read ' +
+    '(Cyrillic and Greek are romanised first; other scripts are not).'],
+};
+
 function renderPrediction(result) {
   const best = result.languages[0];
-  $('predict-summary').textContent =
-    `“${result.name.trim()}” most likely comes from ${best.language} (${percent(best.probability)}). Model version ${result.modelVersion}.`;
-  $('predict-summary').dataset.modelVersion = result.modelVersion;
+  const name = result.name.trim();
+  const summary = $('predict-summary');
+  summary.textContent = result.uncertain
+    ? `“${name}”: the best guess is ${best.language} (${percent(best.probability)}), but the answer is uncertain. Model version ${result.modelVersion}.`
+    : `“${name}” most likely comes from ${best.language} (${percent(best.probability)}). Model version ${result.modelVersion}.`;
+  summary.dataset.modelVersion = result.modelVersion;
+  summary.dataset.uncertain = String(result.uncertain);
+
+  $('predict-reading').textContent = result.transliterated
+    ? `Read as “${result.normalizedName}” (romanised from ${scriptsOf(result.name)}).`
+    : '';
+
+  $('predict-uncertain').replaceChildren(...(result.uncertain ? [
+    el('h3', { class: 'notice-title' }, el('span', { class: 'notice-icon', 'aria-hidden': 'true', text: '!' }), 'Uncertain: don’t trust this answer'),
+    el('ul', {}, result.reasons.map((reason) => {
+      const [label, text] = REASONS[reason]?.(result) ?? [words(reason.replaceAll('_', ' ')), 'the service flagged this answer.'];
+      return el('li', { 'data-reason': reason }, el('strong', { text: `${label}:` }), ` ${text}`);
+    })),
+    el('p', { text: 'The probabilities are still shown below, for information only.' }),
+  ] : []));
+
+  const set = result.predictionSet;
+  const level = `${Math.round(set.coverage * 100)}%`;
+  const names = set.languages.map((language) => el('strong', { class: 'set-language', 'data-language': language, text: language }));
+  const listed = names.flatMap((node, i) => (i === 0 ? [node] : [i === names.length - 1 ? ' or ' : ', ', node]));
+  const tested = servedManifest?.version === result.modelVersion
+    ? servedManifest.calibration?.predictionSets?.find((s) => s.coverage === set.coverage)
+    : null;
+  $('predict-facts').replaceChildren(
+    el('dt', { text: 'Confidence' }),
+    el('dd', { id: 'predict-confidence', 'data-confidence': result.confidence },
+      el('strong', { text: percent(result.confidence) }), ' (probability of the top language; below 50% counts as low)'),
+    el('dt', { text: 'Prediction set' }),
+    el('dd', { id: 'predict-set', 'data-coverage': set.coverage, 'data-size': set.languages.length },
+      names.length === 1 ? `With ${level} confidence the language is ` : `With ${level} confidence the language is one of: `, listed, '.',
+      tested ? el('span', { class: 'hint-inline', text: ` On the test names, ${level} sets held the true language ${percent(tested.testCoverage)} of the time.` }) : null));
+
   const items = result.languages.map((l) => ({ label: l.language, value: l.probability, text: percent(l.probability) }));
   draw('predict', () => barChart($('predict-chart'), items, {
     dataName: 'language',
-    ariaLabel: `Language probabilities for ${result.name.trim()}: ${items.map((i) => `${i.label} ${i.text}`).join(', ')}.`,
+    ariaLabel: `Language probabilities for ${name}: ${items.map((i) => `${i.label} ${i.text}`).join(', ')}.`,
   }));
 }
 
+/** The alphabets the service romanises that a name uses: "Cyrillic", "Greek" or both. */
+function scriptsOf(name) {
+  const scripts = [];
+  if (/[\u0400-\u052f]/u.test(name)) scripts.push('Cyrillic');
+  if (/[\u0370-\u03ff\u1f00-\u1fff]/u.test(name)) scripts.push('Greek');
+  return scripts.length > 0 ? scripts.join(' and ') : 'Cyrillic or Greek';
+}
+
 function clearExplanation(message) {
+  explained = null;
   $('explain-summary').textContent = message;
   for (const node of document.querySelectorAll('.when-explained')) node.hidden = true;
   $('explain-steps').replaceChildren();
@@ -229,6 +296,7 @@ async function loadModel() {
   const [current, versions] = await Promise.allSettled([api('GET', '/api/models/current'), api('GET', '/api/models')]);
   if (current.status === 'fulfilled') {
     showError($('model-error'), null);
+    servedManifest = current.value;
     renderModel(current.value);
   } else {
     showError($('model-error'), current.reason);
@@ -257,7 +325,11 @@ function renderModel(manifest) {
       `Serving version ${manifest.version}, created ${dateTime(manifest.createdAt)}; best epoch ${manifest.metrics.bestEpoch} of ${manifest.metrics.history.length}, ` +
       `${test.count} test names.`),
     el('ul', { class: 'headline' }, headline.map(([label, value]) =>
-      el('li', {}, el('span', { class: 'value', text: value }), el('span', { class: 'label', text: label })))));
+      el('li', {}, el('span', { class: 'value', text: value }), el('span', { class: 'label', text: label }))),
+    el('p', { class: 'card-links' },
+      'Intended use, limitations and figures of this version: ',
+      el('a', { id: 'model-card-link', href: `/api/models/${manifest.version}/card?format=markdown`, text: 'Model card' }),
+      ' (', el('a', { id: 'model-card-json', href: `/api/models/${manifest.version}/card`, 'aria-label': 'Model card as JSON', text: 'as JSON' }), ').')));
 
   const config = { ...manifest.training };
   $('model-config').replaceChildren(...Object.entries(config).flatMap(([key, value]) => [
@@ -270,6 +342,7 @@ function renderModel(manifest) {
     ariaLabel: `Test F1 per language: ${scores.map((s) => `${s.language} ${fixed(s.f1, 2)} (precision ${fixed(s.precision, 2)}, recall ${fixed(s.recall, 2)}, ${s.support} names)`).join('; ')}.`,
   }));
   renderConfusion(manifest.languages, test.confusionMatrix);
+  renderCalibration(manifest.calibration);
   epochCharts($('model-history'), 'history', manifest.metrics.history, Math.max(2, manifest.metrics.history.length), manifest.metrics.bestEpoch);
 }
 
@@ -310,7 +383,7 @@ function renderConfusion(languages, matrix) {
       if (count > 0) {
         map.append(svg('text', {
           x: x + cell / 2, y: y + cell / 2 + 4, 'text-anchor': 'middle', 'font-size': 10, 'pointer-events': 'none', 'aria-hidden': 'true',
-          style: `fill: ${inkOnSequential(share)}`, text: count,
+          class: inkOnSequential(share) === '#fff' ? 'ink-light' : 'ink-dark', text: count,
         }));
       }
       cellsOfRow.push(rect);
@@ -321,6 +394,44 @@ function renderConfusion(languages, matrix) {
     $('confusion-readout').textContent = rect.firstChild.textContent;
   });
   $('model-confusion').replaceChildren(map);
+}
+
+/** Temperature, NLL and ECE before and after it, the reliability diagram and the prediction sets' coverage. */
+function renderCalibration(calibration) {
+  const panel = $('calibration');
+  if (!calibration) {
+    forget('reliability');
+    panel.hidden = true;
+    return;
+  }
+  panel.hidden = false;
+  const figures = [
+    ['temperature', fixed(calibration.temperature), 'Temperature T'],
+    ['nll', `${fixed(calibration.testNllBefore, 4)} → ${fixed(calibration.testNllAfter, 4)}`, 'Test NLL, before → after T'],
+    ['ece', `${fixed(calibration.testEceBefore)} → ${fixed(calibration.testEceAfter)}`, 'Test ECE, before → after T'],
+  ];
+  $('calibration-figures').replaceChildren(...figures.map(([key, value, label]) =>
+    el('li', { 'data-figure': key }, el('span', { class: 'value', text: value }), el('span', { class: 'label', text: label }))));
+
+  const bins = (calibration.testReliability ?? []).filter((bin) => bin.count > 0);
+  const names = bins.reduce((sum, bin) => sum + bin.count, 0);
+  const describe = (bin) => `${binRange(bin)}: ${bin.count} names, mean confidence ${percent(bin.confidence)}, accuracy ${percent(bin.accuracy)}`;
+  $('reliability-readout').textContent = '';
+  draw('reliability', () => reliabilityDiagram($('model-reliability'), bins, {
+    label: `Reliability diagram of ${names} test names in ${bins.length} confidence bins: ${bins.map(describe).join('; ')}.`,
+    show: (bar) => { $('reliability-readout').textContent = bar.firstChild.textContent; },
+  }));
+  $('reliability-table').tBodies[0].replaceChildren(...bins.map((bin) => el('tr', {},
+    el('th', { scope: 'row', text: binRange(bin) }),
+    el('td', { text: bin.count }),
+    el('td', { text: percent(bin.confidence) }),
+    el('td', { text: percent(bin.accuracy) }))));
+
+  $('coverage-table').tBodies[0].replaceChildren(...(calibration.predictionSets ?? []).map((set) => el('tr', { 'data-coverage': set.coverage },
+    el('th', { scope: 'row', text: `${Math.round(set.coverage * 100)}%` }),
+    el('td', { text: percent(set.testCoverage) }),
+    el('td', { text: fixed(set.testAverageSize, 2) }),
+    el('td', { text: `≥ ${percent(set.threshold)}` }))));
 }
 
 function renderVersions(versions) {

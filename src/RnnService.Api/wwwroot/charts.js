@@ -284,3 +284,59 @@ export function colourLegend(left) {
     svg('text', { x: left + 160, y: 30, 'text-anchor': 'middle', 'font-size': 11, text: '+1' }));
   return legend;
 }
+
+/** "93–100%": a confidence bin's range in whole percent. */
+export const binRange = (bin) => `${Math.round(bin.lower * 100)}–${Math.round(bin.upper * 100)}%`;
+
+/**
+ * A reliability diagram: one bar per non-empty confidence bin, as high as the share of its names the top language got
+ * right, a tick at the bin's mean confidence, and the diagonal of perfect calibration. The bars are a one-row grid for
+ * gridNavigation (hover, or focus and the arrow keys), which calls `show` with the bar.
+ */
+export function reliabilityDiagram(container, bins, { label, show }) {
+  const width = Math.min(widthOf(container, 360), 460);
+  const margin = { left: 50, right: 14, top: 10, bottom: 42 };
+  const plotW = width - margin.left - margin.right;
+  const plotH = Math.round(Math.min(plotW, 300));
+  const height = margin.top + plotH + margin.bottom;
+  const x = (p) => margin.left + p * plotW;
+  const y = (a) => margin.top + (1 - a) * plotH;
+
+  const chart = svg('svg', {
+    width, height, viewBox: `0 0 ${width} ${height}`, class: 'reliability', role: 'group',
+    'aria-label': `${label} Use the arrow keys to move between bins.`,
+  });
+  for (let tick = 0; tick <= 5; tick++) {
+    const v = tick / 5;
+    chart.append(
+      svg('line', { class: 'grid', x1: x(0), x2: x(1), y1: y(v), y2: y(v) }),
+      svg('line', { class: 'grid', x1: x(v), x2: x(v), y1: y(0), y2: y(1) }),
+      svg('text', { class: 'muted', x: x(0) - 6, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 11, 'aria-hidden': 'true', text: `${tick * 20}%` }),
+      svg('text', { class: 'muted', x: x(v), y: y(0) + 16, 'text-anchor': 'middle', 'font-size': 11, 'aria-hidden': 'true', text: `${tick * 20}%` }));
+  }
+  chart.append(
+    svg('line', { class: 'axis', x1: x(0), x2: x(1), y1: y(0), y2: y(0) }),
+    svg('line', { class: 'axis', x1: x(0), x2: x(0), y1: y(0), y2: y(1) }),
+    svg('text', { class: 'muted', x: x(0.5), y: height - 6, 'text-anchor': 'middle', 'font-size': 12, 'aria-hidden': 'true', text: 'confidence (top probability) →' }),
+    svg('text', {
+      class: 'muted', x: 13, y: y(0.5), 'text-anchor': 'middle', 'font-size': 12, 'aria-hidden': 'true', transform: `rotate(-90 13 ${y(0.5)})`, text: 'accuracy →',
+    }));
+
+  const bars = [];
+  const ticks = svg('g', { class: 'confidence-ticks', 'aria-hidden': 'true' });
+  bins.forEach((bin, i) => {
+    const left = x(bin.lower) + 1.5;
+    const barW = Math.max(1, x(bin.upper) - x(bin.lower) - 3);
+    const top = Math.min(y(bin.accuracy), y(0) - 2);
+    const bar = svg('rect', {
+      class: 'cell bin', x: left.toFixed(1), y: top.toFixed(1), width: barW.toFixed(1), height: (y(0) - top).toFixed(1),
+      tabindex: '-1', role: 'img', 'data-row': 0, 'data-col': i, 'data-count': bin.count,
+    }, title(`Confidence ${binRange(bin)}: ${bin.count} test names, mean confidence ${percent(bin.confidence)}, accuracy ${percent(bin.accuracy)}`));
+    ticks.append(svg('line', { class: 'confidence-tick', x1: (left - 1).toFixed(1), x2: (left + barW + 1).toFixed(1), y1: y(bin.confidence).toFixed(1), y2: y(bin.confidence).toFixed(1) }));
+    chart.append(bar);
+    bars.push(bar);
+  });
+  chart.append(ticks, svg('line', { class: 'diagonal', x1: x(0), y1: y(0), x2: x(1), y2: y(1), 'aria-hidden': 'true' }));
+  if (bars.length > 0) gridNavigation(chart, [bars], show);
+  container.replaceChildren(chart);
+}
