@@ -46,6 +46,14 @@ public sealed class TrustTests(RnnServiceApp app) : IClassFixture<RnnServiceApp>
     }
 
     [Fact]
+    public async Task ANameInAnotherScriptGetsEveryLanguageAsItsPredictionSet()
+    {
+        var prediction = await Predict(new { name = "中村", coverage = 0.8 });
+
+        Assert.Equal(TestData.Languages.Order(), prediction.PredictionSet.Languages.Order());
+    }
+
+    [Fact]
     public async Task CyrillicNamesAreRomanisedAndSaySo()
     {
         var prediction = await Predict(new { name = "Иванов" });

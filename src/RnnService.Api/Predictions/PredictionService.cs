@@ -70,9 +70,13 @@ public sealed class PredictionService(ModelHost host, ServiceMetrics metrics, IO
         var languages = model.Classifier.Languages;
         var ranked = Ranked(probabilities, languages).ToArray();
         var confidence = ranked[0].Probability;
-        var level = model.Manifest.Calibration.PredictionSets.Single(set => set.Coverage == (coverage ?? DefaultCoverage));
-        var predictionSet = new PredictionSet(level.Coverage, Calibration.PredictionSet(probabilities, level.Threshold).Select(k => languages[k]).ToArray());
         var reasons = Abstention.Reasons(normalized, model.Classifier.Vocabulary, confidence);
+        var level = model.Manifest.Calibration.PredictionSets.Single(set => set.Coverage == (coverage ?? DefaultCoverage));
+        // The fitted coverage holds for names like the training data; for another script, only every language is honest.
+        var setLanguages = reasons.Contains(Abstention.UnsupportedScriptReason)
+            ? ranked.Select(language => language.Language).ToArray()
+            : Calibration.PredictionSet(probabilities, level.Threshold).Select(k => languages[k]).ToArray();
+        var predictionSet = new PredictionSet(level.Coverage, setLanguages);
         metrics.PredictionServed(ranked[0].Language);
         if (privacy.Value.LogNames)
         {
