@@ -10,9 +10,10 @@ public sealed class PageTests(ServedPage served) : IClassFixture<ServedPage>
 {
     private readonly List<string> scriptErrors = [];
 
-    [Fact]
+    [SkippableFact]
     public async Task TypingANameShowsItsTopLanguageAsTheFirstBar()
     {
+        ServedPage.RequireChromium();
         var page = await served.OpenAsync(scriptErrors);
 
         await page.GetByLabel("Family name").PressSequentiallyAsync("Nakamura");
@@ -26,9 +27,10 @@ public sealed class PageTests(ServedPage served) : IClassFixture<ServedPage>
         Assert.Empty(scriptErrors);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task TheExplainViewHasOneColumnPerCharacterAndAHeatMapOfTheHiddenState()
     {
+        ServedPage.RequireChromium();
         var page = await served.OpenAsync(scriptErrors);
 
         await page.GetByLabel("Family name").FillAsync("Nakamura");
@@ -54,9 +56,10 @@ public sealed class PageTests(ServedPage served) : IClassFixture<ServedPage>
         Assert.Empty(scriptErrors);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task TheModelSectionShowsTheConfusionMatrixOfAllEighteenLanguages()
     {
+        ServedPage.RequireChromium();
         var page = await served.OpenAsync(scriptErrors);
 
         await Expect(page.Locator("#model-confusion rect.cell")).ToHaveCountAsync(18 * 18);
@@ -88,9 +91,10 @@ public sealed class PageTests(ServedPage served) : IClassFixture<ServedPage>
         Assert.Empty(scriptErrors);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ANameWithoutLettersShowsWhyInWords()
     {
+        ServedPage.RequireChromium();
         var page = await served.OpenAsync(scriptErrors);
 
         await page.GetByLabel("Family name").PressSequentiallyAsync("1234");
@@ -109,9 +113,10 @@ public sealed class PageTests(ServedPage served) : IClassFixture<ServedPage>
         Assert.Empty(scriptErrors);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task OnANarrowScreenThePageNeverScrollsSideways()
     {
+        ServedPage.RequireChromium();
         var page = await served.OpenAsync(scriptErrors, width: 375, height: 812);
 
         await page.GetByLabel("Family name").FillAsync("Nakamura");
@@ -130,9 +135,10 @@ public sealed class PageTests(ServedPage served) : IClassFixture<ServedPage>
         Assert.Empty(scriptErrors);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ACyrillicNameIsRomanisedAndThePageSaysHow()
     {
+        ServedPage.RequireChromium();
         var page = await served.OpenAsync(scriptErrors);
 
         await page.GetByLabel("Family name").PressSequentiallyAsync("Иванов");
@@ -147,9 +153,10 @@ public sealed class PageTests(ServedPage served) : IClassFixture<ServedPage>
         Assert.Empty(scriptErrors);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ANameInAnotherScriptIsFlaggedAsUncertainWithItsReasons()
     {
+        ServedPage.RequireChromium();
         var page = await served.OpenAsync(scriptErrors);
 
         await page.GetByLabel("Family name").PressSequentiallyAsync("中村");
@@ -175,9 +182,10 @@ public sealed class PageTests(ServedPage served) : IClassFixture<ServedPage>
         Assert.Empty(scriptErrors);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ThePredictionSetFollowsTheChosenCoverage()
     {
+        ServedPage.RequireChromium();
         var page = await served.OpenAsync(scriptErrors);
         var set = page.Locator("#predict-set");
         var coverage = page.GetByLabel("Prediction set coverage");
@@ -205,9 +213,10 @@ public sealed class PageTests(ServedPage served) : IClassFixture<ServedPage>
         Assert.Empty(scriptErrors);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task TheModelSectionShowsCalibrationAndLinksTheModelCard()
     {
+        ServedPage.RequireChromium();
         var page = await served.OpenAsync(scriptErrors);
         var calibration = served.App.ShippedManifest.GetProperty("calibration");
         var bins = calibration.GetProperty("testReliability").EnumerateArray().Where(b => b.GetProperty("count").GetInt32() > 0).ToList();
@@ -259,9 +268,10 @@ public sealed class PageTests(ServedPage served) : IClassFixture<ServedPage>
         Assert.Empty(scriptErrors);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task NoViewBreaksTheContentSecurityPolicy()
     {
+        ServedPage.RequireChromium();
         var page = await served.OpenAsync(scriptErrors);
         var root = await page.APIRequest.GetAsync(served.BaseAddress.ToString());
         Assert.Contains("style-src 'self'", root.Headers["content-security-policy"], StringComparison.Ordinal);

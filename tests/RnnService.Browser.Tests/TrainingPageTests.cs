@@ -9,9 +9,10 @@ public sealed class TrainingPageTests(ServedPage served) : IClassFixture<ServedP
 {
     private readonly List<string> scriptErrors = [];
 
-    [Fact]
+    [SkippableFact]
     public async Task StartingATinyTrainingJobShowsItsProgressAndListsTheNewVersion()
     {
+        ServedPage.RequireChromium();
         var page = await served.OpenAsync(scriptErrors);
         await Expect(page.Locator("#versions tbody tr")).ToHaveCountAsync(1);
 
@@ -37,9 +38,10 @@ public sealed class TrainingPageTests(ServedPage served) : IClassFixture<ServedP
         Assert.Empty(scriptErrors);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ARunningJobShowsEachEpochAsItEndsAndCanBeCancelled()
     {
+        ServedPage.RequireChromium();
         var page = await served.OpenAsync(scriptErrors);
         var versions = page.Locator("#versions tbody tr");
         await Expect(versions.First).ToBeVisibleAsync();
@@ -65,9 +67,10 @@ public sealed class TrainingPageTests(ServedPage served) : IClassFixture<ServedP
         Assert.Empty(scriptErrors);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AWrongApiKeyIsRefusedWithAReadableMessage()
     {
+        ServedPage.RequireChromium();
         var page = await served.OpenAsync(scriptErrors);
 
         await page.GetByLabel("Epochs").FillAsync("3");
@@ -84,9 +87,10 @@ public sealed class TrainingPageTests(ServedPage served) : IClassFixture<ServedP
         Assert.Empty(scriptErrors);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AnOutOfRangeHyperparameterIsNamedInTheError()
     {
+        ServedPage.RequireChromium();
         var page = await served.OpenAsync(scriptErrors, width: 375, height: 812);
 
         await page.GetByLabel("Hidden units").FillAsync("2");
