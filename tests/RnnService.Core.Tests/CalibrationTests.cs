@@ -1,3 +1,4 @@
+using RnnService.Core.Model;
 using RnnService.Core.Data;
 using RnnService.Core.Training;
 
@@ -136,5 +137,60 @@ public class TransliterationTests
         Assert.True(Transliteration.Applies("иванов"));
         Assert.False(Transliteration.Applies("nakamura"));
         Assert.Equal("中村", NameNormalizer.Normalize("中村"));
+    }
+}
+
+public class TinyModelCalibrationTests
+{
+    [Fact]
+    public void PredictionSetsOfATinyModelCoverAboutTheirTargetOnHeldOutNames()
+    {
+        // Real names (ambiguous, imbalanced) and a small, briefly trained model: sets must be needed and still calibrated.
+        var split = DatasetSplit.Create(NamesDataset.Load(RepositoryPaths.Data), 0.1, 0.1, seed: 2024);
+        var trained = ModelTrainer.Train(split, new TrainingConfig { HiddenSize = 16, Epochs = 2, EarlyStoppingPatience = 0 });
+        using var model = trained.Model;
+        double[][] Probabilities(IReadOnlyList<LabeledName> examples) =>
+            Evaluator.Logits(model, trained.Vocabulary, examples).Select(logits => Calibration.Softmax(logits, 1)).ToArray();
+        var (validation, test) = (Probabilities(split.Validation), Probabilities(split.Test));
+        var (validationLabels, testLabels) = (split.Validation.Select(e => e.Language).ToArray(), split.Test.Select(e => e.Language).ToArray());
+
+        var sizes = new List<double>();
+        foreach (var coverage in Calibration.CoverageLevels)
+        {
+            var threshold = Calibration.ConformalThreshold(validation, validationLabels, coverage);
+            var sets = test.Select(p => Calibration.PredictionSet(p, threshold)).ToArray();
+            var achieved = sets.Where((set, i) => set.Contains(testLabels[i])).Count() / (double)sets.Length;
+            Assert.InRange(achieved, coverage - 0.03, coverage + 0.03);
+            sizes.Add(sets.Average(set => set.Length));
+        }
+        Assert.True(sizes[0] < sizes[1] && sizes[1] < sizes[2], string.Join(", ", sizes));
+    }
+}
+
+public class AbstentionTests
+{
+    private static readonly Vocabulary Latin = Vocabulary.FromNames(["abcdefghijklmnopqrstuvwxyz"]);
+
+    [Fact]
+    public void ALowTopProbabilityIsFlagged()
+    {
+        Assert.Equal([Abstention.LowConfidenceReason], Abstention.Reasons("lopez", Latin, 0.49));
+        Assert.Empty(Abstention.Reasons("lopez", Latin, 0.5));
+    }
+
+    [Fact]
+    public void AQuarterOfUnknownCharactersIsFlagged()
+    {
+        Assert.Equal([Abstention.UnknownCharactersReason], Abstention.Reasons("lo€€", Latin, 0.9));   // 2 of 4
+        Assert.Empty(Abstention.Reasons("lopez€", Latin, 0.9));                                         // 1 of 6
+    }
+
+    [Fact]
+    public void LettersOutsideTheLatinScriptAreFlagged()
+    {
+        Assert.Contains(Abstention.UnsupportedScriptReason, Abstention.Reasons("中村", Latin, 0.99));
+        Assert.Contains(Abstention.UnsupportedScriptReason, Abstention.Reasons("שלום", Latin, 0.99));
+        Assert.DoesNotContain(Abstention.UnsupportedScriptReason, Abstention.Reasons("müller", Latin, 0.99));
+        Assert.DoesNotContain(Abstention.UnsupportedScriptReason, Abstention.Reasons(NameNormalizer.Normalize("Иванов"), Latin, 0.99));
     }
 }
