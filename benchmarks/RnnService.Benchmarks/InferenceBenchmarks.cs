@@ -1,0 +1,58 @@
+using BenchmarkDotNet.Attributes;
+using RnnService.Core.Data;
+using RnnService.Core.Model;
+using RnnService.Core.Storage;
+using TorchSharp;
+
+namespace RnnService.Benchmarks;
+
+/// <summary>
+/// The shipped model answering one name and a batch of 1,000 real names, through the TorchSharp forward pass
+/// (<see cref="NameClassifier"/>, what the service runs today) and the managed <see cref="FastRnn"/>; and the
+/// step-by-step explanation of one name. Names are already normalised, so only inference is measured.
+/// </summary>
+[Config(typeof(ShortInProcessConfig))]
+public class InferenceBenchmarks
+{
+    private const string OneName = "nakamura";
+
+    private LoadedModel model = null!;
+    private FastRnn fast = null!;
+    private string[] thousandNames = null!;
+    private double[] probabilities = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        torch.set_num_threads(1);
+        var store = new ModelStore(RepositoryPaths.Models);
+        model = store.Load(store.CurrentVersion() ?? throw new InvalidOperationException("No model in " + RepositoryPaths.Models));
+        fast = new FastRnn(model.Classifier.Model);
+        probabilities = new double[fast.LanguageCount];
+        var names = NamesDataset.Load(RepositoryPaths.Data).Examples.Select(example => example.Name).ToArray();
+        new Random(42).Shuffle(names);
+        thousandNames = names[..1000];
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => model.Dispose();
+
+    [Benchmark(Baseline = true), BenchmarkCategory("OneName")]
+    public double[] OneNameTorchSharp() => model.Classifier.Predict([OneName])[0];
+
+    [Benchmark, BenchmarkCategory("OneName")]
+    public double[] OneNameFast()
+    {
+        fast.Predict(OneName, model.Classifier.Vocabulary, probabilities, model.Classifier.Temperature);
+        return probabilities;
+    }
+
+    [Benchmark(Baseline = true), BenchmarkCategory("Batch1000")]
+    public double[][] Batch1000TorchSharp() => model.Classifier.Predict(thousandNames);
+
+    [Benchmark, BenchmarkCategory("Batch1000")]
+    public double[][] Batch1000Fast() => fast.Predict(thousandNames, model.Classifier.Vocabulary, model.Classifier.Temperature);
+
+    [Benchmark, BenchmarkCategory("Explain")]
+    public IReadOnlyList<ExplainedStep> ExplainOneNameTorchSharp() => model.Classifier.Explain(OneName);
+}

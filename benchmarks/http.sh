@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# HTTP benchmark of the published API, one run of each measurement:
+#   1. cold start: process start -> GET /health/ready answers 200
+#   2. wrk, same duration and connections: (a) GET /health/live, (b) POST /api/predictions cycling through ~200 real
+#      names from data/names (benchmarks/predictions.lua); requests/s, p50/p99 and the ratio (b)/(a)
+#   3. predictions again while a training job runs (POST /api/training {"epochs": 40}); the job is cancelled after
+#   4. resident memory (VmRSS) of a fresh API process after 10k and after 200k predictions
+# and prints a markdown table of each figure next to its target. If BenchmarkDotNet results of InferenceBenchmarks
+# are present (BenchmarkDotNet.Artifacts/results), their medians fill the in-process rows.
+#
+# usage: bash benchmarks/http.sh
+#   env: DURATION=10s CONNECTIONS=32 THREADS=2; MODELS_DIR (default: a temporary copy of models/);
+#        PUBLISH_DIR (an existing deploy/publish.sh output to reuse instead of publishing)
+# Needs the .NET 10 SDK, curl, python3 and wrk (installed with apt-get when missing).
+# The API serves a temporary copy of models/ unless MODELS_DIR is set, so the training job can never publish a
+# version into the repository's models folder or move its current pointer.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+duration=${DURATION:-10s}
+connections=${CONNECTIONS:-32}
+threads=${THREADS:-2}
+api_key=bench
+work=$(mktemp -d /tmp/rnnservice-http-XXXXXX)
+api_pid=""
+
+cleanup() {
+  if [ -n "$api_pid" ] && kill -0 "$api_pid" 2>/dev/null; then kill -TERM "$api_pid"; wait "$api_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+log() { printf '>> %s\n' "$*" >&2; }
+
+if ! command -v wrk >/dev/null; then
+  log "installing wrk"
+  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+
+publish=${PUBLISH_DIR:-$work/publish}
+if [ -z "${PUBLISH_DIR:-}" ]; then
+  log "publishing to $publish (deploy/publish.sh)"
+  bash "$repo/deploy/publish.sh" "$publish" >"$work/publish.log" 2>&1 || { cat "$work/publish.log" >&2; exit 1; }
+fi
+
+models=${MODELS_DIR:-}
+if [ -z "$models" ]; then
+  models="$work/models"
+  mkdir -p "$models"
+  for version in "$repo"/models/[0-9]*; do cp -r "$version" "$models/"; done
+  if [ -f "$repo/models/current" ]; then cp "$repo/models/current" "$models/"; fi
+fi
+
+# ~200 real names, spread over every language file: every n-th line of the concatenated lists.
+cat "$repo"/data/names/*.txt | awk 'NF' >"$work/all-names.txt"
+total=$(wc -l <"$work/all-names.txt")
+awk -v step=$((total / 200)) 'NR % step == 0' "$work/all-names.txt" | head -200 >"$work/names.txt"
+log "$(wc -l <"$work/names.txt") names for the prediction mix"
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+
+now_ms() { date +%s%3N; }
+
+# Starts the published API; sets api_pid and cold_start_ms (process start -> /health/ready 200).
+start_api() {
+  local started
+  started=$(now_ms)
+  (cd "$publish/api" && exec env Urls="$base" Serving__ModelsDirectory="$models" Training__DataDirectory="$repo/data/names" \
+      Security__ApiKey=$api_key RateLimiting__PredictionsPerWindow=1000000 dotnet RnnService.Api.dll) >>"$work/api.log" 2>&1 &
+  api_pid=$!
+  for _ in $(seq 1 6000); do
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/health/ready" 2>/dev/null)" = 200 ]; then
+      cold_start_ms=$(($(now_ms) - started))
+      return
+    fi
+    kill -0 "$api_pid" 2>/dev/null || { tail -50 "$work/api.log" >&2; exit 1; }
+    sleep 0.01
+  done
+  log "the API did not become ready within 60 s"; tail -50 "$work/api.log" >&2; exit 1
+}
+
+stop_api() {
+  kill -TERM "$api_pid"
+  wait "$api_pid" 2>/dev/null || true
+  api_pid=""
+}
+
+# wrk output -> "requests/s p50_ms p99_ms non_2xx"
+summarize() {
+  awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec:/ { rps = $2 }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    /Non-2xx or 3xx responses:|Non-200 prediction responses:/ { if ($NF > bad) bad = $NF }
+    END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, bad }' "$1"
+}
+
+run_wrk() { # name, wrk args...
+  local name=$1; shift
+  wrk -t"$threads" -c"$connections" --latency "$@" >"$work/$name.txt" 2>&1
+  cat "$work/$name.txt" >&2
+  summarize "$work/$name.txt"
+}
+
+predict_args=(-s "$repo/benchmarks/predictions.lua" "$base/api/predictions" -- "$work/names.txt")
+
+log "starting the API on $base"
+start_api
+cold_start=$cold_start_ms
+log "cold start: $cold_start ms"
+
+log "warming up (5 s each)"
+wrk -t"$threads" -c"$connections" -d5s "$base/health/live" >/dev/null
+wrk -t"$threads" -c"$connections" -d5s "${predict_args[@]}" >/dev/null
+
+log "(a) GET /health/live, $duration, $connections connections"
+read -r live_rps live_p50 live_p99 live_bad < <(run_wrk live -d"$duration" "$base/health/live")
+log "(b) POST /api/predictions, $duration, $connections connections"
+read -r pred_rps pred_p50 pred_p99 pred_bad < <(run_wrk predictions -d"$duration" "${predict_args[@]}")
+ratio=$(awk -v a="$live_rps" -v b="$pred_rps" 'BEGIN { printf "%.2f", b / a }')
+
+log "(c) POST /api/predictions while a training job runs"
+job=$(curl -s -X POST "$base/api/training" -H "X-Api-Key: $api_key" -H 'Content-Type: application/json' -d '{"epochs": 40}')
+job_id=$(printf '%s' "$job" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+sleep 2   # past data loading, into the epochs
+read -r train_rps train_p50 train_p99 train_bad < <(run_wrk training -d"$duration" "${predict_args[@]}")
+job_state=$(curl -s "$base/api/training/$job_id" | python3 -c 'import json, sys; j = json.load(sys.stdin); print(j.get("state"), "epochs done:", len(j.get("progress") or j.get("epochs") or []))')
+log "training job $job_id after the run: $job_state"
+curl -s -o /dev/null -X DELETE "$base/api/training/$job_id" -H "X-Api-Key: $api_key"
+stop_api
+
+log "memory: fresh API, 10k then 200k predictions"
+start_api
+second_cold_start=$cold_start_ms
+rss() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$api_pid/status"; }
+served() { curl -s "$base/metrics" | awk '/^rnnservice_predictions(_total)?\{/ { n += $NF } END { printf "%.0f", n }'; }
+# Serves predictions until the service has answered `target` in total: each wrk thread stops after its share
+# (predictions.lua), and wrk, which would otherwise sleep out its duration, is interrupted once the count is reached
+# (or stops moving, should a request have been cut off).
+drive_to() {
+  local target=$1 start share last stalled=0 wrk_pid now
+  start=$(served)
+  share=$(((target - start + threads - 1) / threads))
+  wrk -t"$threads" -c"$connections" -d3600s "${predict_args[@]}" "$share" >"$work/memory-$target.txt" 2>&1 &
+  wrk_pid=$!
+  last=$start
+  while kill -0 "$wrk_pid" 2>/dev/null; do
+    sleep 0.5
+    now=$(served)
+    if [ "$now" -ge "$target" ]; then break; fi
+    if [ "$now" = "$last" ]; then stalled=$((stalled + 1)); else stalled=0; fi
+    if [ "$stalled" -ge 6 ]; then break; fi
+    last=$now
+  done
+  kill -INT "$wrk_pid" 2>/dev/null || true
+  wait "$wrk_pid" 2>/dev/null || true
+}
+rss_start=$(rss)
+drive_to 10000
+sleep 1
+served_10k=$(served)
+rss_10k=$(rss)
+drive_to 200000
+sleep 1
+served_200k=$(served)
+rss_200k=$(rss)
+stop_api
+rss_growth=$(awk -v a="$rss_10k" -v b="$rss_200k" 'BEGIN { printf "%+.1f", (b - a) * 100 / a }')
+
+# In-process medians from the last BenchmarkDotNet run, if any.
+inprocess() { # method
+  local csv
+  csv=$(ls -t "$repo"/BenchmarkDotNet.Artifacts/results/*InferenceBenchmarks-report.csv 2>/dev/null | head -1 || true)
+  [ -n "$csv" ] || { echo "n/a (run the BenchmarkDotNet suite first)"; return; }
+  python3 - "$csv" "$1" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8-sig"), delimiter=","))
+if rows and len(rows[0]) == 1:
+    rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8-sig"), delimiter=";"))
+row = next((r for r in rows if r.get("Method") == sys.argv[2]), None)
+print(row["Median"] if row else "n/a")
+PY
+}
+
+judge() { # value target_expression(awk, v) -> ok / MISSED
+  awk -v v="$1" "BEGIN { exit !($2) }" && echo ok || echo MISSED
+}
+
+cat <<EOF
+
+## HTTP benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))
+
+wrk -t$threads -c$connections -d$duration --latency; prediction mix: $(wc -l <"$work/names.txt") names from data/names.
+
+| measurement | figure | target | |
+|---|---|---|---|
+| predict one name in-process, fast path (median) | $(inprocess OneNameFast) | ≤ 10 µs | |
+| predict one name in-process, TorchSharp (median) | $(inprocess OneNameTorchSharp) | | |
+| batch of 1,000 in-process, fast path (median) | $(inprocess Batch1000Fast) | ≤ 20 ms | |
+| batch of 1,000 in-process, TorchSharp (median) | $(inprocess Batch1000TorchSharp) | | |
+| GET /health/live | $live_rps req/s, p50 $live_p50 ms, p99 $live_p99 ms | (reference) | $([ "$live_bad" = 0 ] && echo ok || echo "$live_bad errors") |
+| POST /api/predictions | $pred_rps req/s, p50 $pred_p50 ms, p99 $pred_p99 ms | | $([ "$pred_bad" = 0 ] && echo ok || echo "$pred_bad errors") |
+| predictions / trivial endpoint, req/s | $ratio | ≥ 0.8 | $(judge "$ratio" 'v >= 0.8') |
+| predictions p99 | $pred_p99 ms | ≤ 5 ms | $(judge "$pred_p99" 'v <= 5') |
+| predictions p99 while training | $train_p99 ms ($train_rps req/s, p50 $train_p50 ms) | ≤ 20 ms | $(judge "$train_p99" 'v <= 20') |
+| cold start (start → /health/ready 200) | $cold_start ms (second start: $second_cold_start ms) | ≤ 2000 ms | $(judge "$cold_start" 'v <= 2000') |
+| RSS after 10k / 200k predictions | $rss_10k MB / $rss_200k MB ($rss_growth %; $rss_start MB when ready; counts served: $served_10k / $served_200k) | within 10 % | $(judge "$rss_growth" 'v <= 10 && v >= -10') |
+
+Training job during (c): $job_state (cancelled afterwards).
+EOF
