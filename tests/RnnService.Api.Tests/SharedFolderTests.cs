@@ -89,9 +89,10 @@ public sealed class SharedFolderTests
         // The swapped-out model still answers for the request that holds it...
         Assert.Equal(1, first.Manifest.Version);
         Assert.Equal(3, first.Classifier.Predict(["lopez"])[0].Length);
+        Assert.Equal(3, first.Classifier.PredictWithTorch(["lopez"])[0].Length);
         lease.Dispose();
-        // ...and its native memory is freed once that request is done.
-        var error = Record.Exception(() => first.Classifier.Predict(["lopez"]));
+        // ...and its native (TorchSharp) memory is freed once that request is done.
+        var error = Record.Exception(() => first.Classifier.PredictWithTorch(["lopez"]));
         Assert.NotNull(error);
         Assert.Contains("empty handle", error.Message, StringComparison.Ordinal);
         Assert.Equal(2, host.Acquire()!.Model.Manifest.Version);

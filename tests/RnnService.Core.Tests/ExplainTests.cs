@@ -47,6 +47,24 @@ public sealed class ExplainTests : IDisposable
     }
 
     [Fact]
+    public void EachStepsHiddenStateIsTorchSharpsWithinTolerance()
+    {
+        const string name = "kowalski";
+        var steps = model.Classifier.Explain(name);
+
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var states = new List<TorchSharp.torch.Tensor>();
+        model.Classifier.Model.Encode(Model.LeftPadding.Pack([model.Classifier.Vocabulary.Encode(name)]), states);
+
+        Assert.Equal(name.Length, states.Count);
+        for (var t = 0; t < states.Count; t++)
+        {
+            var torch = states[t].to(TorchSharp.torch.ScalarType.Float64).data<double>().ToArray();
+            Assert.All(torch.Zip(steps[t].Hidden), pair => Assert.Equal(pair.First, pair.Second, 1e-5));
+        }
+    }
+
+    [Fact]
     public void StepsReportUnknownCharactersAndTheNormOfTheHiddenState()
     {
         var steps = model.Classifier.Explain("l€z");

@@ -148,6 +148,30 @@ public sealed class FastRnn
         return results;
     }
 
+    /// <summary>
+    /// After each character of one normalised name: the hidden state h_t and the probabilities if the name ended there.
+    /// Each step runs the very code of <see cref="Predict(ReadOnlySpan{int}, Span{double}, double)"/> (encode, read out)
+    /// on the prefix read so far, so the last step is exactly the prediction. Quadratic in the name's length, which
+    /// validation keeps short.
+    /// </summary>
+    public (float[] Hidden, double[] Probabilities)[] Explain(string normalizedName, Vocabulary vocabulary, double temperature = 1)
+    {
+        ArgumentNullException.ThrowIfNull(normalizedName);
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        var encoded = vocabulary.Encode(normalizedName);
+        var steps = new (float[] Hidden, double[] Probabilities)[encoded.Length];
+        var h = new float[paddedHidden];
+        var next = new float[paddedHidden];
+        for (var t = 0; t < encoded.Length; t++)
+        {
+            Encode(encoded.AsSpan(0, t + 1), h, next);
+            var probabilities = new double[LanguageCount];
+            Readout(h.AsSpan(0, HiddenSize), probabilities, temperature);
+            steps[t] = (h[..HiddenSize], probabilities);
+        }
+        return steps;
+    }
+
     /// <summary>h_T of one name into <paramref name="h"/>; <paramref name="next"/> is scratch of the same (padded) length.</summary>
     private void Encode(ReadOnlySpan<int> encodedName, Span<float> h, Span<float> next)
     {

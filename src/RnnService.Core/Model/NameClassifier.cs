@@ -7,45 +7,45 @@ namespace RnnService.Core.Model;
 /// A trained <see cref="CharRnn"/> ready to answer: it encodes names, names the languages of its outputs, and serves
 /// calibrated probabilities, softmax(logits / <see cref="Temperature"/>).
 /// </summary>
+/// <remarks>
+/// Answers come from <see cref="FastRnn"/>, a managed copy of the weights taken here, once: for short names TorchSharp's
+/// per-operation overhead costs more than the arithmetic (about 85 µs against 5 µs per name, see docs/performance.md).
+/// The model must not be trained further once wrapped. <see cref="PredictWithTorch"/> keeps the TorchSharp forward pass,
+/// the source of truth the tests hold the fast path to.
+/// </remarks>
 public sealed class NameClassifier(CharRnn model, Vocabulary vocabulary, IReadOnlyList<string> languages, double temperature = 1) : IDisposable
 {
+    private readonly FastRnn fast = new(model);
+
     public CharRnn Model { get; } = model;
     public Vocabulary Vocabulary { get; } = vocabulary;
     public IReadOnlyList<string> Languages { get; } = languages;
     public double Temperature { get; } = temperature;
 
-    /// <summary>
-    /// Language probabilities of each normalised name, in <see cref="Languages"/> order, from one batched forward pass.
-    /// </summary>
-    public double[][] Predict(IReadOnlyList<string> normalizedNames)
-    {
-        if (normalizedNames.Count == 0) return [];
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        var chars = LeftPadding.Pack(normalizedNames.Select(Vocabulary.Encode).ToArray());
-        var probabilities = Probabilities(Model.forward(chars));                                   // (B, languages)
-        var flat = probabilities.data<double>().ToArray();
-        return Enumerable.Range(0, normalizedNames.Count).Select(b => flat[(b * Languages.Count)..((b + 1) * Languages.Count)]).ToArray();
-    }
+    /// <summary>Language probabilities of each normalised name, in <see cref="Languages"/> order.</summary>
+    public double[][] Predict(IReadOnlyList<string> normalizedNames) => fast.Predict(normalizedNames, Vocabulary, Temperature);
 
     /// <summary>
     /// How the RNN reads one normalised name, character by character: after each character, the hidden state h_t and
     /// the probabilities the model would give if the name ended there. The last step is exactly <see cref="Predict"/>'s answer.
     /// </summary>
-    public IReadOnlyList<ExplainedStep> Explain(string normalizedName)
+    public IReadOnlyList<ExplainedStep> Explain(string normalizedName) =>
+        fast.Explain(normalizedName, Vocabulary, Temperature)
+            .Select((step, t) => new ExplainedStep(
+                normalizedName[t], Vocabulary.Contains(normalizedName[t]), Array.ConvertAll(step.Hidden, value => (double)value), step.Probabilities))
+            .ToArray();
+
+    /// <summary>The same probabilities from TorchSharp, in one left-padded batched forward pass.</summary>
+    public double[][] PredictWithTorch(IReadOnlyList<string> normalizedNames)
     {
+        if (normalizedNames.Count == 0) return [];
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var states = new List<Tensor>();
-        Model.Encode(LeftPadding.Pack([Vocabulary.Encode(normalizedName)]), states);
-        return states.Select((h, t) => new ExplainedStep(
-            normalizedName[t],
-            Vocabulary.Contains(normalizedName[t]),
-            h.to(ScalarType.Float64).data<double>().ToArray(),
-            Probabilities(Model.Readout(h)).data<double>().ToArray())).ToArray();
+        var chars = LeftPadding.Pack(normalizedNames.Select(Vocabulary.Encode).ToArray());
+        var logits = Model.forward(chars);                                                          // (B, languages)
+        var flat = nn.functional.softmax(logits / Temperature, 1).to(ScalarType.Float64).data<double>().ToArray();
+        return Enumerable.Range(0, normalizedNames.Count).Select(b => flat[(b * Languages.Count)..((b + 1) * Languages.Count)]).ToArray();
     }
-
-    private Tensor Probabilities(Tensor logits) => nn.functional.softmax(logits / Temperature, 1).to(ScalarType.Float64);
 
     public void Dispose() => Model.Dispose();
 }
