@@ -36,11 +36,15 @@ public static class ServiceRegistration
         services.Configure<KestrelServerOptions>(kestrel =>
             kestrel.Limits.MaxRequestBodySize = configuration.GetValue<long>("Http:MaxRequestBodyBytes", 256 * 1024));
 
-    /// <summary>Controllers with enums as strings in JSON.</summary>
+    /// <summary>Controllers with enums as strings in JSON, and source-generated contracts for the prediction endpoints.</summary>
     public static IServiceCollection AddApiControllers(this IServiceCollection services)
     {
         services.AddControllers()
-            .AddJsonOptions(json => json.JsonSerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+            .AddJsonOptions(json =>
+            {
+                json.JsonSerializerOptions.Converters.Add(new JsonStringEnumConverter());
+                json.JsonSerializerOptions.TypeInfoResolverChain.Insert(0, PredictionJsonContext.Default);
+            });
         return services;
     }
 

@@ -1,0 +1,15 @@
+using System.Text.Json.Serialization;
+
+namespace RnnService.Api.Predictions;
+
+/// <summary>
+/// Source-generated JSON metadata for the prediction endpoints, the hot path: no reflection per call, fewer
+/// allocations (about 0.9 µs and 344 bytes less per answer, docs/performance.md).
+/// </summary>
+[JsonSerializable(typeof(PredictionRequest))]
+[JsonSerializable(typeof(PredictionResponse))]
+[JsonSerializable(typeof(BatchPredictionRequest))]
+[JsonSerializable(typeof(BatchPredictionResponse))]
+[JsonSerializable(typeof(ExplainRequest))]
+[JsonSerializable(typeof(ExplainResponse))]
+internal sealed partial class PredictionJsonContext : JsonSerializerContext;
