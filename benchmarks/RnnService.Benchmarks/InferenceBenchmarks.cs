@@ -38,7 +38,7 @@ public class InferenceBenchmarks
     public void Cleanup() => model.Dispose();
 
     [Benchmark(Baseline = true), BenchmarkCategory("OneName")]
-    public double[] OneNameTorchSharp() => model.Classifier.Predict([OneName])[0];
+    public double[] OneNameTorchSharp() => model.Classifier.PredictWithTorch([OneName])[0];
 
     [Benchmark, BenchmarkCategory("OneName")]
     public double[] OneNameFast()
@@ -48,11 +48,11 @@ public class InferenceBenchmarks
     }
 
     [Benchmark(Baseline = true), BenchmarkCategory("Batch1000")]
-    public double[][] Batch1000TorchSharp() => model.Classifier.Predict(thousandNames);
+    public double[][] Batch1000TorchSharp() => model.Classifier.PredictWithTorch(thousandNames);
 
     [Benchmark, BenchmarkCategory("Batch1000")]
     public double[][] Batch1000Fast() => fast.Predict(thousandNames, model.Classifier.Vocabulary, model.Classifier.Temperature);
 
     [Benchmark, BenchmarkCategory("Explain")]
-    public IReadOnlyList<ExplainedStep> ExplainOneNameTorchSharp() => model.Classifier.Explain(OneName);
+    public IReadOnlyList<ExplainedStep> ExplainOneName() => model.Classifier.Explain(OneName);
 }
