@@ -47,44 +47,38 @@ public static class Evaluator
 {
     private const int BatchSize = 1024;
 
-    /// <summary>Runs the model over the examples without gradients, in batches of similar length, and scores it.</summary>
+    /// <summary>Runs the model over the examples without gradients and scores it (loss: plain NLL).</summary>
     public static EvaluationResult Evaluate(
-        CharRnn model, Vocabulary vocabulary, IReadOnlyList<string> languages, IReadOnlyList<LabeledName> examples)
+        CharRnn model, Vocabulary vocabulary, IReadOnlyList<string> languages, IReadOnlyList<LabeledName> examples) =>
+        Score(languages, examples, Logits(model, vocabulary, examples));
+
+    /// <summary>Scores logits already computed for the examples (see <see cref="Logits"/>).</summary>
+    public static EvaluationResult Score(IReadOnlyList<string> languages, IReadOnlyList<LabeledName> examples, IReadOnlyList<double[]> logits)
     {
-        var ordered = examples.OrderBy(example => example.Name.Length).ToArray();
-        var predicted = new List<int>(ordered.Length);
-        double lossSum = 0;
-        using (no_grad())
-        {
-            foreach (var batch in ordered.Chunk(BatchSize))
-            {
-                using var scope = NewDisposeScope();
-                var chars = LeftPadding.Pack(batch.Select(example => vocabulary.Encode(example.Name)).ToArray());
-                var labels = tensor(batch.Select(example => (long)example.Language).ToArray());
-                var logits = model.forward(chars);                                       // (B, languages)
-                lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).ToDouble();
-                predicted.AddRange(logits.argmax(1).data<long>().Select(index => (int)index));
-            }
-        }
-        var loss = ordered.Length == 0 ? 0 : lossSum / ordered.Length;
-        return EvaluationResult.FromPredictions(languages, ordered.Select(example => example.Language).ToArray(), predicted, loss);
+        var labels = examples.Select(example => example.Language).ToArray();
+        var predicted = logits.Select(row => Array.IndexOf(row, row.Max())).ToArray();
+        return EvaluationResult.FromPredictions(languages, labels, predicted, Calibration.NegativeLogLikelihood(logits, labels, 1));
     }
 
-    /// <summary>Logits (before softmax) of each example, in the examples' order; calibration works from these.</summary>
+    /// <summary>
+    /// Logits (before softmax) of each example, in the examples' order, computed without gradients in batches of
+    /// similar length (so they pad little); evaluation and calibration work from these.
+    /// </summary>
     public static double[][] Logits(CharRnn model, Vocabulary vocabulary, IReadOnlyList<LabeledName> examples)
     {
-        var logits = new List<double[]>(examples.Count);
+        var logits = new double[examples.Count][];
+        var byLength = Enumerable.Range(0, examples.Count).OrderBy(i => examples[i].Name.Length).ToArray();
         using (no_grad())
         {
-            foreach (var batch in examples.Chunk(BatchSize))
+            foreach (var batch in byLength.Chunk(BatchSize))
             {
                 using var scope = NewDisposeScope();
-                var output = model.forward(LeftPadding.Pack(batch.Select(example => vocabulary.Encode(example.Name)).ToArray()));
+                var output = model.forward(LeftPadding.Pack(batch.Select(i => vocabulary.Encode(examples[i].Name)).ToArray()));  // (B, languages)
                 var flat = output.to(ScalarType.Float64).data<double>().ToArray();
                 var width = (int)output.shape[1];
-                logits.AddRange(Enumerable.Range(0, batch.Length).Select(b => flat[(b * width)..((b + 1) * width)]));
+                for (var b = 0; b < batch.Length; b++) logits[batch[b]] = flat[(b * width)..((b + 1) * width)];
             }
         }
-        return [.. logits];
+        return logits;
     }
 }

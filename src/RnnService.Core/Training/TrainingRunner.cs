@@ -18,11 +18,11 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
         var (split, dataSummary) = LoadSplit(dataDirectory, config);
         var epochs = new EpochStages(progress);
         var trained = ModelTrainer.Train(split, config, epochs, cancellationToken);
-        var validation = Evaluator.Evaluate(trained.Model, trained.Vocabulary, split.Languages, split.Validation);
-        var test = Evaluator.Evaluate(trained.Model, trained.Vocabulary, split.Languages, split.Test);
+        var (validationLogits, testLogits) = (Evaluator.Logits(trained.Model, trained.Vocabulary, split.Validation), Evaluator.Logits(trained.Model, trained.Vocabulary, split.Test));
+        var validation = Evaluator.Score(split.Languages, split.Validation, validationLogits);
+        var test = Evaluator.Score(split.Languages, split.Test, testLogits);
         var calibration = Calibration.Fit(
-            Evaluator.Logits(trained.Model, trained.Vocabulary, split.Validation), split.Validation.Select(example => example.Language).ToArray(),
-            Evaluator.Logits(trained.Model, trained.Vocabulary, split.Test), split.Test.Select(example => example.Language).ToArray());
+            validationLogits, split.Validation.Select(example => example.Language).ToArray(), testLogits, split.Test.Select(example => example.Language).ToArray());
         using var classifier = new NameClassifier(trained.Model, trained.Vocabulary, trained.Languages, calibration.Temperature);
         logger.LogInformation(
             "Trained {Epochs} epochs (best {BestEpoch}); validation accuracy {ValidationAccuracy:F4}, macro-F1 {ValidationMacroF1:F4}; test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4}, loss {Loss:F4}",
