@@ -31,11 +31,12 @@ public sealed class BadFilesTests
         var broken = Corrupt(Path.Combine(app.ModelsDirectory, "2"), corruption);
 
         app.Store.SetCurrent(2);
-        await Task.Delay(600); // several poll intervals
+        string[] Refusals() => app.Logs.Lines.Where(line => line.StartsWith("Model version 2 cannot be served", StringComparison.Ordinal)).ToArray();
+        await ModelsTests.WaitFor(() => Task.FromResult(Refusals().Length > 0));
+        await Task.Delay(500); // several more poll intervals, in which it must not be logged again
 
         Assert.Equal(1, await ModelsTests.ServedVersion(client));
-        var refusals = app.Logs.Lines.Where(line => line.StartsWith("Model version 2 cannot be served", StringComparison.Ordinal)).ToArray();
-        var refusal = Assert.Single(refusals);
+        var refusal = Assert.Single(Refusals());
         Assert.Contains(broken, refusal, StringComparison.Ordinal);
         Assert.Contains(reason, refusal, StringComparison.Ordinal);
     }
