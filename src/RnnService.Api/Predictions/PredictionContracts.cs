@@ -22,7 +22,7 @@ public sealed record PredictionRequest
     public double? Coverage { get; init; }
 }
 
-/// <summary>Up to 1,000 family names, classified in one batched forward pass by one model version.</summary>
+/// <summary>Up to 1,000 family names, all classified by one model version.</summary>
 public sealed record BatchPredictionRequest : IValidatableObject
 {
     /// <summary>The names, each with the same rules as a single prediction's name.</summary>

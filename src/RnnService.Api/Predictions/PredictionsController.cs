@@ -31,7 +31,11 @@ public sealed class PredictionsController(PredictionService predictions) : Contr
     public PredictionResponse Predict(PredictionRequest request) => predictions.Predict(request.Name!, request.Top, request.Coverage);
 
     /// <summary>Language probabilities for up to 1,000 names at once.</summary>
-    /// <remarks>One batched forward pass; results come in request order, all from the same model version, each with the caller's id when ids are given.</remarks>
+    /// <remarks>
+    /// Results come in request order, all from the same model version, each with the caller's id when ids are given.
+    /// The names run through the managed fast path one after another, which measured 2.4 times faster for 1,000 names
+    /// than one left-padded batched TorchSharp pass (docs/performance.md).
+    /// </remarks>
     /// <response code="200">One result per name, in order.</response>
     /// <response code="400">A name is invalid (the error names its index), or there are more than 1,000.</response>
     /// <response code="503">No valid model is loaded.</response>
