@@ -195,8 +195,12 @@ public sealed class PageTests(ServedPage served) : IClassFixture<ServedPage>
         await Expect(set).ToHaveAttributeAsync("data-coverage", "0.9");
         await Expect(set).ToContainTextAsync("With 90% confidence the language is");
 
-        var request = await page.RunAndWaitForRequestAsync(() => coverage.SelectOptionAsync("0.8"), r => r.Url.EndsWith("/api/predictions", StringComparison.Ordinal));
-        Assert.Equal(0.8, request.PostDataJSON()!.Value.GetProperty("coverage").GetDouble());
+        // A debounced request from the typing may still be on its way; wait for the one the selection sends.
+        var request = await page.RunAndWaitForRequestAsync(
+            () => coverage.SelectOptionAsync("0.8"),
+            r => r.Url.EndsWith("/api/predictions", StringComparison.Ordinal)
+                && r.PostDataJSON() is { } body && body.TryGetProperty("coverage", out var sent) && sent.GetDouble() == 0.8);
+        Assert.Equal("Lee", request.PostDataJSON()!.Value.GetProperty("name").GetString());
         await Expect(set).ToHaveAttributeAsync("data-coverage", "0.8");
         await Expect(set).ToContainTextAsync("With 80% confidence the language is");
         var narrow = await set.Locator(".set-language").AllTextContentsAsync();
