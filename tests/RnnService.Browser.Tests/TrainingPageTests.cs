@@ -47,10 +47,12 @@ public sealed class TrainingPageTests(ServedPage served) : IClassFixture<ServedP
         await Expect(versions.First).ToBeVisibleAsync();
         var versionsBefore = await versions.CountAsync();
 
-        // Long enough to still be running when the test cancels it (it would take minutes).
-        await page.GetByLabel("Hidden units").FillAsync("16");
+        // Long enough to still be running when the test cancels it (it would take about a minute). The tiny learning rate
+        // keeps the validation loss creeping down every epoch, so early stopping cannot end the job first.
+        await page.GetByLabel("Hidden units").FillAsync("256");
         await page.GetByLabel("Epochs").FillAsync("200");
         await page.GetByLabel("Batch size").FillAsync("2");
+        await page.GetByLabel("Learning rate").FillAsync("0.000001");
         await page.GetByLabel("API key").FillAsync(ServedApp.ApiKey);
         await page.GetByRole(AriaRole.Button, new() { Name = "Start training" }).ClickAsync();
 
