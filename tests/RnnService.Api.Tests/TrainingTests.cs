@@ -146,7 +146,7 @@ public sealed class TrainingTests
     }
 
     internal static Task<TrainingJobResponse> WaitUntilFinished(HttpClient client, Uri job) =>
-        WaitUntil(client, job, j => j.State is TrainingJobState.Succeeded or TrainingJobState.Failed or TrainingJobState.Cancelled);
+        WaitUntil(client, job, j => TrainingJob.IsTerminal(j.State));
 
     private static async Task<TrainingJobResponse> WaitUntil(HttpClient client, Uri job, Func<TrainingJobResponse, bool> condition)
     {

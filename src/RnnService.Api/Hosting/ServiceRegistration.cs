@@ -53,7 +53,7 @@ public static class ServiceRegistration
     {
         services.AddOptions<ServingOptions>().BindConfiguration(ServingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(provider => new ModelStore(
-            provider.ContentRootRelative(provider.GetRequiredService<IOptions<ServingOptions>>().Value.ModelsDirectory),
+            provider.GetRequiredService<IWebHostEnvironment>().ContentRootRelative(provider.GetRequiredService<IOptions<ServingOptions>>().Value.ModelsDirectory),
             provider.GetRequiredService<ILogger<ModelStore>>()));
         services.AddSingleton<ModelHost>();
         services.AddHostedService<ModelWatcher>();
@@ -92,8 +92,8 @@ public static class ServiceRegistration
     }
 
     /// <summary>An absolute path, with a relative one taken as relative to the content root.</summary>
-    public static string ContentRootRelative(this IServiceProvider provider, string path) =>
-        Path.GetFullPath(path, provider.GetRequiredService<IWebHostEnvironment>().ContentRootPath);
+    public static string ContentRootRelative(this IWebHostEnvironment environment, string path) =>
+        Path.GetFullPath(path, environment.ContentRootPath);
 
     /// <summary>Liveness (the process answers) and readiness (a model is loaded; its version is reported).</summary>
     public static IServiceCollection AddModelHealthChecks(this IServiceCollection services)

@@ -22,17 +22,18 @@ public sealed class TrainingJob(TrainingConfig config, DateTimeOffset createdAt)
     {
         get
         {
-            lock (gate) return state is TrainingJobState.Succeeded or TrainingJobState.Failed or TrainingJobState.Cancelled;
+            lock (gate) return IsTerminal(state);
         }
     }
+
+    /// <summary>Succeeded, failed and cancelled are final: a job in one of them never changes again.</summary>
+    public static bool IsTerminal(TrainingJobState state) =>
+        state is TrainingJobState.Succeeded or TrainingJobState.Failed or TrainingJobState.Cancelled;
 
     /// <summary>Asks the job to stop; false when it has already finished.</summary>
     public bool RequestCancellation()
     {
-        lock (gate)
-        {
-            if (state is TrainingJobState.Succeeded or TrainingJobState.Failed or TrainingJobState.Cancelled) return false;
-        }
+        if (IsFinished) return false;
         cancellation.Cancel();
         return true;
     }

@@ -58,7 +58,7 @@ public sealed class TrainingWorker(
         try
         {
             var progress = new EpochProgress(job, metrics, logger);
-            var dataDirectory = Path.GetFullPath(options.Value.DataDirectory, environment.ContentRootPath);
+            var dataDirectory = environment.ContentRootRelative(options.Value.DataDirectory);
             var manifest = runner.TrainAndPublish(dataDirectory, job.Config, progress, cancellationToken);
             var (promote, note) = Promotion.Decide(manifest, host.Current, options.Value.PromotionTolerance);
             if (promote) host.Activate(manifest.Version);
