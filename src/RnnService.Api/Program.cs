@@ -1,4 +1,5 @@
 using RnnService.Api.Hosting;
+using RnnService.Api.Predictions;
 using RnnService.Api.Security;
 using Prometheus;
 using Serilog;
@@ -11,6 +12,7 @@ builder.Services.AddApiKeyAuthentication();           // X-Api-Key for training 
 builder.Services.AddPredictionRateLimiting();         // per-client limits on predictions, 429 + Retry-After
 builder.Services.AddRequestBodyLimit(builder.Configuration);  // 413 for oversized bodies
 builder.Services.AddApiControllers();                 // thin controllers over the services below
+builder.Services.AddPredictionEndpoints();            // the hot path: minimal-API prediction endpoints, validated
 builder.Services.AddSwaggerDocs();                    // OpenAPI + Swagger UI
 builder.Services.AddModelServing();                   // model store, hot-swapped served model, folder watcher
 builder.Services.AddTrainingWorker();                 // training jobs run in the background
@@ -34,6 +36,7 @@ app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapControllers();
+app.MapPredictionEndpoints();
 app.MapHealthEndpoints();
 app.MapMetrics();                                     // Prometheus format at /metrics
 

@@ -91,6 +91,15 @@ public sealed class PredictionsTests : IClassFixture<RnnServiceApp>
     }
 
     [Fact]
+    public async Task AMalformedBodyIsAProblemThatSaysWhere()
+    {
+        var response = await client.PostAsync("/api/predictions", new StringContent("{\"name\": 42}", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Path: $.name", (await response.ReadProblemAsync()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AWrongContentTypeIsAProblem()
     {
         var response = await client.PostAsync("/api/predictions", new StringContent("name=Lopez", Encoding.UTF8, "application/x-www-form-urlencoded"));

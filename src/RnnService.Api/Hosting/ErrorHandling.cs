@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using RnnService.Api.Predictions;
 
@@ -11,6 +12,8 @@ public static class ErrorHandling
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier);
         services.AddExceptionHandler<KnownExceptionHandler>();
+        // Minimal APIs otherwise answer a body they cannot bind with a bare 400; thrown, it gets its reason (below).
+        services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         return services;
     }
 }
@@ -26,13 +29,15 @@ internal sealed class KnownExceptionHandler(IProblemDetailsService problemDetail
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large." : "Bad request."),
             _ => null,
         };
+        // A body that does not parse: the JSON reader's message says where ("... Path: $.name | LineNumber: 0 ...").
+        var detail = exception.InnerException is JsonException json ? $"The request body is not valid JSON for this endpoint: {json.Message}" : exception.Message;
         if (known is not { } problem) return false;
         httpContext.Response.StatusCode = problem.Status;
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
             Exception = exception,
-            ProblemDetails = { Status = problem.Status, Title = problem.Title, Detail = exception.Message },
+            ProblemDetails = { Status = problem.Status, Title = problem.Title, Detail = detail },
         });
     }
 }

@@ -36,15 +36,21 @@ public static class ServiceRegistration
         services.Configure<KestrelServerOptions>(kestrel =>
             kestrel.Limits.MaxRequestBodySize = configuration.GetValue<long>("Http:MaxRequestBodyBytes", 256 * 1024));
 
-    /// <summary>Controllers with enums as strings in JSON, and source-generated contracts for the prediction endpoints.</summary>
+    /// <summary>Controllers, with enums as strings in JSON.</summary>
     public static IServiceCollection AddApiControllers(this IServiceCollection services)
     {
-        services.AddControllers()
-            .AddJsonOptions(json =>
-            {
-                json.JsonSerializerOptions.Converters.Add(new JsonStringEnumConverter());
-                json.JsonSerializerOptions.TypeInfoResolverChain.Insert(0, PredictionJsonContext.Default);
-            });
+        services.AddControllers().AddJsonOptions(json => json.JsonSerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        return services;
+    }
+
+    /// <summary>
+    /// The prediction endpoints' JSON (source-generated contracts: no reflection per call) and the minimal-API validator,
+    /// which checks their DataAnnotations and answers 400 with the failing fields.
+    /// </summary>
+    public static IServiceCollection AddPredictionEndpoints(this IServiceCollection services)
+    {
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, PredictionJsonContext.Default));
+        services.AddValidation();
         return services;
     }
 

@@ -25,13 +25,15 @@ public sealed class PredictionService(ModelHost host, ServiceMetrics metrics, IO
     public PredictionResponse Predict(string name, int? top, double? coverage)
     {
         using var lease = host.Acquire() ?? throw new ModelUnavailableException();
-        return Predict(lease.Model, [name], ids: null, top, coverage)[0];
+        return Predict(lease.Model, name, top, coverage, id: null);
     }
 
     public BatchPredictionResponse PredictBatch(IReadOnlyList<string> names, IReadOnlyList<string?>? ids, int? top, double? coverage)
     {
         using var lease = host.Acquire() ?? throw new ModelUnavailableException();
-        return new BatchPredictionResponse(Predict(lease.Model, names, ids, top, coverage), lease.Model.Manifest.Version);
+        var results = new PredictionResponse[names.Count];
+        for (var i = 0; i < results.Length; i++) results[i] = Predict(lease.Model, names[i], top, coverage, ids?[i]);
+        return new BatchPredictionResponse(results, lease.Model.Manifest.Version);
     }
 
     public ExplainResponse Explain(string name, int? top)
@@ -40,7 +42,8 @@ public sealed class PredictionService(ModelHost host, ServiceMetrics metrics, IO
         var model = lease.Model;
         var normalized = NameNormalizer.Normalize(name);
         var steps = model.Classifier.Explain(normalized);
-        var winner = Array.IndexOf(steps[^1].Probabilities, steps[^1].Probabilities.Max());
+        var final = steps[^1].Probabilities;
+        var winner = Array.IndexOf(final, final.Max());
         var languages = model.Classifier.Languages;
         var explained = steps.Select((step, t) => new ExplainedStepResponse(
             t + 1,
@@ -48,56 +51,65 @@ public sealed class PredictionService(ModelHost host, ServiceMetrics metrics, IO
             step.Known,
             step.Hidden.Select(value => Math.Round(value, 4)).ToArray(),
             step.Norm,
-            Ranked(step.Probabilities, languages)
-                .Take(top ?? 3)
-                .Union([new LanguageProbability(languages[winner], step.Probabilities[winner])])
-                .OrderByDescending(language => language.Probability)
+            // The step's top languages, and the final winner wherever it ranks, most probable first.
+            Calibration.Rank(step.Probabilities)
+                .Where((k, rank) => rank < (top ?? 3) || k == winner)
+                .Select(k => new LanguageProbability(languages[k], step.Probabilities[k]))
                 .ToArray())).ToArray();
-        var prediction = Response(name, normalized, steps[^1].Probabilities, model, top: null, coverage: null, id: null);
+        var prediction = Response(name, normalized, final, model, top: null, coverage: null, id: null);
         return new ExplainResponse(name, normalized, model.Manifest.Version, explained, prediction);
     }
 
-    private PredictionResponse[] Predict(LoadedModel model, IReadOnlyList<string> names, IReadOnlyList<string?>? ids, int? top, double? coverage)
+    private PredictionResponse Predict(LoadedModel model, string name, int? top, double? coverage, string? id)
     {
-        var normalized = names.Select(NameNormalizer.Normalize).ToArray();
-        var probabilities = model.Classifier.Predict(normalized);
-        return names.Select((name, i) => Response(name, normalized[i], probabilities[i], model, top, coverage, ids?[i])).ToArray();
+        var normalized = NameNormalizer.Normalize(name);
+        return Response(name, normalized, model.Classifier.Predict([normalized])[0], model, top, coverage, id);
     }
 
+    // The hot path of every prediction: loops rather than LINQ, as it runs once per name.
     private PredictionResponse Response(
         string name, string normalized, double[] probabilities, LoadedModel model, int? top, double? coverage, string? id)
     {
         var languages = model.Classifier.Languages;
-        var ranked = Ranked(probabilities, languages).ToArray();
-        var confidence = ranked[0].Probability;
+        var ranked = Calibration.Rank(probabilities);
+        var answer = new LanguageProbability[Math.Min(top ?? ranked.Length, ranked.Length)];
+        for (var i = 0; i < answer.Length; i++) answer[i] = new LanguageProbability(languages[ranked[i]], probabilities[ranked[i]]);
+        var confidence = probabilities[ranked[0]];
         var reasons = Abstention.Reasons(normalized, model.Classifier.Vocabulary, confidence);
-        var level = model.Manifest.Calibration.PredictionSets.Single(set => set.Coverage == (coverage ?? DefaultCoverage));
+        var level = CalibratedLevel(model, coverage ?? DefaultCoverage);
         // The fitted coverage holds for names like the training data; for another script, only every language is honest.
-        var setLanguages = reasons.Contains(Abstention.UnsupportedScriptReason)
-            ? ranked.Select(language => language.Language).ToArray()
-            : Calibration.PredictionSet(probabilities, level.Threshold).Select(k => languages[k]).ToArray();
-        var predictionSet = new PredictionSet(level.Coverage, setLanguages);
-        metrics.PredictionServed(ranked[0].Language);
+        var setSize = reasons.Contains(Abstention.UnsupportedScriptReason)
+            ? ranked.Length
+            : Calibration.PredictionSetSize(probabilities, ranked, level.Threshold);
+        var setLanguages = new string[setSize];
+        for (var i = 0; i < setSize; i++) setLanguages[i] = languages[ranked[i]];
+        metrics.PredictionServed(languages[ranked[0]]);
         if (privacy.Value.LogNames)
         {
-            logger.LogInformation("Predicted {Name} as {Language} ({Confidence:F3})", name, ranked[0].Language, confidence);
+            logger.LogInformation("Predicted {Name} as {Language} ({Confidence:F3})", name, languages[ranked[0]], confidence);
         }
         return new PredictionResponse(
             name,
             normalized,
-            ranked.Take(top ?? ranked.Length).ToArray(),
+            answer,
             model.Manifest.Version,
             confidence,
             reasons.Count > 0,
             reasons,
-            predictionSet,
-            Transliteration.Applies(name.ToLowerInvariant()),
+            new PredictionSet(level.Coverage, setLanguages),
+            Transliteration.Applies(name),
             id);
     }
 
-    /// <summary>Languages with their probabilities, most probable first.</summary>
-    private static IEnumerable<LanguageProbability> Ranked(double[] probabilities, IReadOnlyList<string> languages) =>
-        probabilities.Select((probability, k) => new LanguageProbability(languages[k], probability)).OrderByDescending(language => language.Probability);
+    /// <summary>The model's calibrated prediction-set level for a coverage that validation has already checked.</summary>
+    private static PredictionSetLevel CalibratedLevel(LoadedModel model, double coverage)
+    {
+        foreach (var level in model.Manifest.Calibration.PredictionSets)
+        {
+            if (level.Coverage == coverage) return level;
+        }
+        throw new InvalidOperationException($"Model version {model.Manifest.Version} has no prediction sets for coverage {coverage}.");
+    }
 }
 
 /// <summary>No valid model is loaded, so predictions cannot be answered (HTTP 503).</summary>

@@ -31,8 +31,15 @@ public static class Transliteration
         ["ου"] = "ou", ["ού"] = "ou", ["αυ"] = "av", ["αύ"] = "av", ["ευ"] = "ev", ["εύ"] = "ev",
     };
 
-    /// <summary>True when the lower-case text has a Cyrillic or Greek letter this class romanises.</summary>
-    public static bool Applies(string lowerCase) => lowerCase.Any(Letters.ContainsKey);
+    /// <summary>True when the text has a Cyrillic or Greek letter (of either case) this class romanises.</summary>
+    public static bool Applies(string text)
+    {
+        foreach (var ch in text)
+        {
+            if (Letters.ContainsKey(char.ToLowerInvariant(ch))) return true;
+        }
+        return false;
+    }
 
     /// <summary>The lower-case text with its Cyrillic and Greek letters romanised; everything else unchanged.</summary>
     public static string ToLatin(string lowerCase)

@@ -20,12 +20,19 @@ public static class Abstention
     /// <summary>Machine-readable reasons not to trust the prediction of a normalised name; empty when there are none.</summary>
     public static IReadOnlyList<string> Reasons(string normalizedName, Vocabulary vocabulary, double topProbability)
     {
+        int characters = 0, unknown = 0;
+        var otherScript = false;
+        foreach (var ch in normalizedName)
+        {
+            if (ch == ' ') continue;
+            characters++;
+            if (!vocabulary.Contains(ch)) unknown++;
+            otherScript |= char.IsLetter(ch) && !IsLatin(ch);
+        }
         var reasons = new List<string>();
         if (topProbability < LowConfidence) reasons.Add(LowConfidenceReason);
-        var characters = normalizedName.Where(ch => ch != ' ').ToArray();
-        var unknown = characters.Count(ch => !vocabulary.Contains(ch));
-        if (characters.Length > 0 && (double)unknown / characters.Length >= UnknownCharacterShare) reasons.Add(UnknownCharactersReason);
-        if (normalizedName.Any(ch => char.IsLetter(ch) && !IsLatin(ch))) reasons.Add(UnsupportedScriptReason);
+        if (characters > 0 && (double)unknown / characters >= UnknownCharacterShare) reasons.Add(UnknownCharactersReason);
+        if (otherScript) reasons.Add(UnsupportedScriptReason);
         return reasons;
     }
 

@@ -134,10 +134,25 @@ public static class Calibration
     /// </summary>
     public static int[] PredictionSet(double[] probabilities, double threshold)
     {
-        var ranked = Enumerable.Range(0, probabilities.Length).OrderByDescending(index => probabilities[index]).ThenBy(index => index).ToArray();
+        var ranked = Rank(probabilities);
+        return ranked[..PredictionSetSize(probabilities, ranked, threshold)];
+    }
+
+    /// <summary>How many of the <paramref name="ranked"/> languages (<see cref="Rank"/>) the prediction set holds.</summary>
+    public static int PredictionSetSize(double[] probabilities, int[] ranked, double threshold)
+    {
         var size = 1;
         while (size < ranked.Length && probabilities[ranked[size]] >= threshold) size++;
-        return ranked[..size];
+        return size;
+    }
+
+    /// <summary>Language indices from the most to the least probable; equal probabilities keep the lower index first.</summary>
+    public static int[] Rank(double[] probabilities)
+    {
+        var ranked = new int[probabilities.Length];
+        for (var k = 0; k < ranked.Length; k++) ranked[k] = k;
+        Array.Sort(ranked, (a, b) => probabilities[b].CompareTo(probabilities[a]) is var order and not 0 ? order : a.CompareTo(b));
+        return ranked;
     }
 
     private static double Ratio(int part, int whole) => whole == 0 ? 0 : (double)part / whole;
