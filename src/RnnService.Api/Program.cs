@@ -11,7 +11,7 @@ builder.Services.AddProblemDetailsEverywhere();       // RFC 9457 problem detail
 builder.Services.AddApiKeyAuthentication();           // X-Api-Key for training and activation
 builder.Services.AddPredictionRateLimiting();         // per-client limits on predictions, 429 + Retry-After
 builder.Services.AddRequestBodyLimit(builder.Configuration);  // 413 for oversized bodies
-builder.Services.AddApiControllers();                 // thin controllers over the services below
+builder.Services.AddApiControllers();                 // thin controllers for training and models
 builder.Services.AddPredictionEndpoints();            // the hot path: minimal-API prediction endpoints, validated
 builder.Services.AddSwaggerDocs();                    // OpenAPI + Swagger UI
 builder.Services.AddModelServing();                   // model store, hot-swapped served model, folder watcher

@@ -44,8 +44,8 @@ public static class ServiceRegistration
     }
 
     /// <summary>
-    /// The prediction endpoints' JSON (source-generated contracts: no reflection per call) and the minimal-API validator,
-    /// which checks their DataAnnotations and answers 400 with the failing fields.
+    /// The prediction endpoints' JSON (source-generated contracts: no reflection per call, also for reading requests)
+    /// and the minimal-API validator, which checks their DataAnnotations and answers 400 with the failing fields.
     /// </summary>
     public static IServiceCollection AddPredictionEndpoints(this IServiceCollection services)
     {

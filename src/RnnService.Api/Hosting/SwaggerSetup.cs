@@ -9,7 +9,7 @@ namespace RnnService.Api.Hosting;
 
 public static class SwaggerSetup
 {
-    /// <summary>OpenAPI document from the controllers' XML docs, with the API-key scheme on the endpoints that need it.</summary>
+    /// <summary>OpenAPI document from the XML docs of the controllers and the prediction endpoints, with the API-key scheme on the endpoints that need it.</summary>
     public static IServiceCollection AddSwaggerDocs(this IServiceCollection services)
     {
         services.AddEndpointsApiExplorer();
