@@ -10,7 +10,8 @@
 #
 # usage: bash benchmarks/http.sh
 #   env: DURATION=10s CONNECTIONS=32 THREADS=2; MODELS_DIR (default: a temporary copy of models/);
-#        PUBLISH_DIR (an existing deploy/publish.sh output to reuse instead of publishing)
+#        PUBLISH_DIR (an existing deploy/publish.sh output to reuse instead of publishing);
+#        UPDATE_DOCS=1 writes the table into docs/performance.md (benchmarks/update_docs.py)
 # Needs the .NET 10 SDK, curl, python3 and wrk (installed with apt-get when missing).
 # The API serves a temporary copy of models/ unless MODELS_DIR is set, so the training job can never publish a
 # version into the repository's models folder or move its current pointer.
@@ -175,36 +176,28 @@ rss_200k=$(rss)
 stop_api
 rss_growth=$(awk -v a="$rss_10k" -v b="$rss_200k" 'BEGIN { printf "%+.1f", (b - a) * 100 / a }')
 
-# In-process medians from the last BenchmarkDotNet run, if any.
-inprocess() { # method
-  local csv
-  csv=$(ls -t "$repo"/BenchmarkDotNet.Artifacts/results/*InferenceBenchmarks-report.csv 2>/dev/null | head -1 || true)
-  [ -n "$csv" ] || { echo "n/a (run the BenchmarkDotNet suite first)"; return; }
-  python3 - "$csv" "$1" <<'PY'
-import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8-sig"), delimiter=","))
-if rows and len(rows[0]) == 1:
-    rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8-sig"), delimiter=";"))
-row = next((r for r in rows if r.get("Method") == sys.argv[2]), None)
-print(row["Median"] if row else "n/a")
-PY
+# In-process medians from the last BenchmarkDotNet run, if any, and their verdicts.
+inprocess() { python3 "$repo/benchmarks/update_docs.py" median "$1" 2>/dev/null || echo "n/a (run the BenchmarkDotNet suite first)"; }
+inprocess_judge() { # method, target in µs
+  local us
+  us=$(python3 "$repo/benchmarks/update_docs.py" median "$1" --us 2>/dev/null) || return 0
+  judge "$us" "v <= $2"
 }
 
 judge() { # value target_expression(awk, v) -> ok / MISSED
   awk -v v="$1" "BEGIN { exit !($2) }" && echo ok || echo MISSED
 }
 
-cat <<EOF
-
-## HTTP benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))
+table=$(cat <<EOF
+HTTP benchmark run of $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end.
 
 wrk -t$threads -c$connections -d$duration --latency; prediction mix: $(wc -l <"$work/names.txt") names from data/names.
 
 | measurement | figure | target | |
 |---|---|---|---|
-| predict one name in-process, fast path (median) | $(inprocess OneNameFast) | ≤ 10 µs | |
+| predict one name in-process, fast path (median) | $(inprocess OneNameFast) | ≤ 10 µs | $(inprocess_judge OneNameFast 10) |
 | predict one name in-process, TorchSharp (median) | $(inprocess OneNameTorchSharp) | | |
-| batch of 1,000 in-process, fast path (median) | $(inprocess Batch1000Fast) | ≤ 20 ms | |
+| batch of 1,000 in-process, fast path (median) | $(inprocess Batch1000Fast) | ≤ 20 ms | $(inprocess_judge Batch1000Fast 20000) |
 | batch of 1,000 in-process, TorchSharp (median) | $(inprocess Batch1000TorchSharp) | | |
 | GET /health/live | $live_rps req/s, p50 $live_p50 ms, p99 $live_p99 ms | (reference) | $([ "$live_bad" = 0 ] && echo ok || echo "$live_bad errors") |
 | POST /api/predictions | $pred_rps req/s, p50 $pred_p50 ms, p99 $pred_p99 ms | | $([ "$pred_bad" = 0 ] && echo ok || echo "$pred_bad errors") |
@@ -217,3 +210,9 @@ wrk -t$threads -c$connections -d$duration --latency; prediction mix: $(wc -l <"$
 
 Training job during (c): $job_state (cancelled afterwards).
 EOF
+)
+printf '\n%s\n' "$table"
+if [ "${UPDATE_DOCS:-}" = 1 ]; then
+  printf '%s\n' "$table" | python3 "$repo/benchmarks/update_docs.py" http
+  log "docs/performance.md updated"
+fi

@@ -82,6 +82,7 @@ public sealed class PredictionsTests : IClassFixture<RnnServiceApp>
     [InlineData("{\"name\": ")]
     [InlineData("{\"name\": 42}")]
     [InlineData("[\"Lopez\"]")]
+    [InlineData("null")]
     public async Task MalformedJsonIsAProblem(string body)
     {
         var response = await client.PostAsync("/api/predictions", new StringContent(body, Encoding.UTF8, "application/json"));

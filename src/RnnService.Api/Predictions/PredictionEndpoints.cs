@@ -10,7 +10,7 @@ namespace RnnService.Api.Predictions;
 /// <remarks>
 /// The service's hot path, so these three are minimal-API endpoints, not a controller like the other resources: MVC's
 /// action invoker, model binding and output formatting cost about as much CPU as a whole trivial request, which capped
-/// predictions at 0.45 of /health/live's requests per second; as endpoints they reach 0.70 (docs/performance.md). The
+/// predictions at 0.45 of /health/live's requests per second; as endpoints they reach 0.63–0.70 (docs/performance.md). The
 /// contracts, their DataAnnotations (checked by the minimal-API validator), the problem details and the OpenAPI
 /// description are the same. Answers go out through <see cref="PredictionJsonContext"/>'s own type information, because
 /// System.Text.Json runs the generated fast-path writer only with a context's own options, not through a resolver chain.
