@@ -105,6 +105,13 @@ public class CalibrationTests
     }
 
     [Fact]
+    public void RankingPutsTheMostProbableFirstAndKeepsTiesInLanguageOrder()
+    {
+        Assert.Equal([3, 1, 4, 0, 2], Calibration.Rank([0.1, 0.2, 0.05, 0.4, 0.2]));
+        Assert.Equal([0, 1, 2], Calibration.Rank([1.0 / 3, 1.0 / 3, 1.0 / 3]));
+    }
+
+    [Fact]
     public void TheThresholdIsTheConformalQuantileOfTheTrueLanguagesProbability()
     {
         // True-language probabilities 0.9, 0.8, …, 0.1 (n = 9); 80% coverage: k = ⌈10·0.8⌉ = 8th largest = 0.2.

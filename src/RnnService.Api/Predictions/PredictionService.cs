@@ -63,15 +63,19 @@ public sealed class PredictionService(ModelHost host, ServiceMetrics metrics, IO
     private PredictionResponse Predict(LoadedModel model, string name, int? top, double? coverage, string? id)
     {
         var normalized = NameNormalizer.Normalize(name);
-        return Response(name, normalized, model.Classifier.Predict([normalized])[0], model, top, coverage, id);
+        Span<double> probabilities = stackalloc double[model.Classifier.Languages.Count];
+        model.Classifier.Predict(normalized, probabilities);
+        return Response(name, normalized, probabilities, model, top, coverage, id);
     }
 
-    // The hot path of every prediction: loops rather than LINQ, as it runs once per name.
+    // The hot path of every prediction: loops and stack scratch rather than LINQ and arrays, as it runs once per name;
+    // what it allocates is the answer.
     private PredictionResponse Response(
-        string name, string normalized, double[] probabilities, LoadedModel model, int? top, double? coverage, string? id)
+        string name, string normalized, ReadOnlySpan<double> probabilities, LoadedModel model, int? top, double? coverage, string? id)
     {
         var languages = model.Classifier.Languages;
-        var ranked = Calibration.Rank(probabilities);
+        Span<int> ranked = stackalloc int[probabilities.Length];
+        Calibration.Rank(probabilities, ranked);
         var answer = new LanguageProbability[Math.Min(top ?? ranked.Length, ranked.Length)];
         for (var i = 0; i < answer.Length; i++) answer[i] = new LanguageProbability(languages[ranked[i]], probabilities[ranked[i]]);
         var confidence = probabilities[ranked[0]];

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace RnnService.Core.Data;
@@ -21,25 +22,32 @@ public static class NameNormalizer
     public static string Normalize(string raw)
     {
         ArgumentNullException.ThrowIfNull(raw);
-        var text = raw.Normalize(NormalizationForm.FormKC);
-        var builder = new StringBuilder(text.Length);
+        var text = raw.Normalize(NormalizationForm.FormKC);                    // the same instance when already NFKC
+        // Built in a stack (or pooled) buffer: this runs on every prediction, and only the result should allocate.
+        char[]? rented = null;
+        var buffer = text.Length <= StackLength ? stackalloc char[StackLength] : rented = ArrayPool<char>.Shared.Rent(text.Length);
+        var length = 0;
         var pendingSpace = false;
         foreach (var ch in text)
         {
             if (char.IsWhiteSpace(ch))
             {
-                pendingSpace = builder.Length > 0;
+                pendingSpace = length > 0;
                 continue;
             }
             if (pendingSpace)
             {
-                builder.Append(' ');
+                buffer[length++] = ' ';
                 pendingSpace = false;
             }
-            builder.Append(char.ToLowerInvariant(ch));
+            buffer[length++] = char.ToLowerInvariant(ch);
         }
-        return Transliteration.ToLatin(builder.ToString());
+        var lowerCase = new string(buffer[..length]);
+        if (rented is not null) ArrayPool<char>.Shared.Return(rented);
+        return Transliteration.ToLatin(lowerCase);
     }
+
+    private const int StackLength = 256;
 
     /// <summary>True when the normalised name has at least one letter, i.e. something a model can read.</summary>
     public static bool HasLetter(string normalized) => normalized.Any(char.IsLetter);

@@ -25,6 +25,9 @@ public sealed class NameClassifier(CharRnn model, Vocabulary vocabulary, IReadOn
     /// <summary>Language probabilities of each normalised name, in <see cref="Languages"/> order.</summary>
     public double[][] Predict(IReadOnlyList<string> normalizedNames) => fast.Predict(normalizedNames, Vocabulary, Temperature);
 
+    /// <summary>The language probabilities of one normalised name into <paramref name="probabilities"/>, allocating nothing.</summary>
+    public void Predict(string normalizedName, Span<double> probabilities) => fast.Predict(normalizedName, Vocabulary, probabilities, Temperature);
+
     /// <summary>
     /// How the RNN reads one normalised name, character by character: after each character, the hidden state h_t and
     /// the probabilities the model would give if the name ended there. The last step is exactly <see cref="Predict"/>'s answer.

@@ -139,7 +139,7 @@ public static class Calibration
     }
 
     /// <summary>How many of the <paramref name="ranked"/> languages (<see cref="Rank"/>) the prediction set holds.</summary>
-    public static int PredictionSetSize(double[] probabilities, int[] ranked, double threshold)
+    public static int PredictionSetSize(ReadOnlySpan<double> probabilities, ReadOnlySpan<int> ranked, double threshold)
     {
         var size = 1;
         while (size < ranked.Length && probabilities[ranked[size]] >= threshold) size++;
@@ -150,9 +150,20 @@ public static class Calibration
     public static int[] Rank(double[] probabilities)
     {
         var ranked = new int[probabilities.Length];
-        for (var k = 0; k < ranked.Length; k++) ranked[k] = k;
-        Array.Sort(ranked, (a, b) => probabilities[b].CompareTo(probabilities[a]) is var order and not 0 ? order : a.CompareTo(b));
+        Rank(probabilities, ranked);
         return ranked;
+    }
+
+    /// <summary><see cref="Rank(double[])"/> into <paramref name="ranked"/>, allocating nothing.</summary>
+    public static void Rank(ReadOnlySpan<double> probabilities, Span<int> ranked)
+    {
+        // Insertion sort: a handful of languages, stable, and no comparison delegate to allocate.
+        for (var i = 0; i < ranked.Length; i++)
+        {
+            var j = i;
+            for (; j > 0 && probabilities[ranked[j - 1]] < probabilities[i]; j--) ranked[j] = ranked[j - 1];
+            ranked[j] = i;
+        }
     }
 
     private static double Ratio(int part, int whole) => whole == 0 ? 0 : (double)part / whole;
