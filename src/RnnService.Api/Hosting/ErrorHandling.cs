@@ -29,9 +29,9 @@ internal sealed class KnownExceptionHandler(IProblemDetailsService problemDetail
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large." : "Bad request."),
             _ => null,
         };
+        if (known is not { } problem) return false;
         // A body that does not parse: the JSON reader's message says where ("... Path: $.name | LineNumber: 0 ...").
         var detail = exception.InnerException is JsonException json ? $"The request body is not valid JSON for this endpoint: {json.Message}" : exception.Message;
-        if (known is not { } problem) return false;
         httpContext.Response.StatusCode = problem.Status;
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {

@@ -43,7 +43,7 @@ public sealed class PredictionService(ModelHost host, ServiceMetrics metrics, IO
         var normalized = NameNormalizer.Normalize(name);
         var steps = model.Classifier.Explain(normalized);
         var final = steps[^1].Probabilities;
-        var winner = Array.IndexOf(final, final.Max());
+        var winner = Calibration.Rank(final)[0];
         var languages = model.Classifier.Languages;
         var explained = steps.Select((step, t) => new ExplainedStepResponse(
             t + 1,
