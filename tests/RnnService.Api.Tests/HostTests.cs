@@ -96,7 +96,7 @@ public sealed class HostTests
 
         var metrics = await client.GetStringAsync("/metrics");
 
-        Assert.Contains("http_request_duration_seconds_bucket{code=\"200\",method=\"POST\",controller=\"\",action=\"\",endpoint=\"/api/predictions/\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("http_request_duration_seconds_bucket{code=\"200\",method=\"POST\",controller=\"\",action=\"\",endpoint=\"/api/predictions\"", metrics, StringComparison.Ordinal);
         Assert.Contains("http_requests_received_total{code=\"202\",method=\"POST\",controller=\"Training\"", metrics, StringComparison.Ordinal);
         Assert.Matches(@"(?m)^rnnservice_predictions\{language=""Italian""\} [1-9]", metrics);
         Assert.Matches(@"(?m)^rnnservice_training_jobs\{outcome=""succeeded""\} [1-9]", metrics);

@@ -19,7 +19,9 @@ public static class PredictionEndpoints
 {
     public static IEndpointRouteBuilder MapPredictionEndpoints(this IEndpointRouteBuilder app)
     {
-        var predictions = app.MapGroup("/api/predictions")
+        // Grouped under /api rather than /api/predictions, so the single prediction's route is /api/predictions
+        // itself (an empty route in the group would end in a slash, as would its metrics label).
+        var predictions = app.MapGroup("/api")
             .WithTags("Predictions")
             .RequireRateLimiting(RateLimiting.PredictionsPolicy)
             .ProducesValidationProblem()
@@ -27,9 +29,9 @@ public static class PredictionEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        predictions.MapPost("", Predict).Produces<PredictionResponse>();
-        predictions.MapPost("/batch", PredictBatch).Produces<BatchPredictionResponse>();
-        predictions.MapPost("/explain", Explain).Produces<ExplainResponse>();
+        predictions.MapPost("/predictions", Predict).Produces<PredictionResponse>();
+        predictions.MapPost("/predictions/batch", PredictBatch).Produces<BatchPredictionResponse>();
+        predictions.MapPost("/predictions/explain", Explain).Produces<ExplainResponse>();
         return app;
     }
 
