@@ -14,6 +14,8 @@ namespace RnnService.Core.Model;
 /// V (languages×hidden) reads the languages out of the final state.
 /// </summary>
 /// <remarks>
+/// <para>Sums are written as <c>addmm</c>, which takes its coefficients as plain numbers: <c>a + b</c> would hand LibTorch a
+/// temporary <see cref="Scalar"/> (alpha = 1) that the garbage collector may free while native code reads it.</para>
 /// There is deliberately no recurrent bias b: with one-hot inputs, b would add the same vector to every column of U,
 /// which U learns on its own. Leaving it out keeps h at exactly 0 through zero-vector padding, so a batch padded on
 /// the left runs all names in lock-step and still ends in each name's exact final state, without masks.
@@ -39,8 +41,9 @@ public sealed class CharRnn : nn.Module<Tensor, Tensor>
         }
         else
         {
+            using var rootHidden = Math.Sqrt(hidden).ToScalar();
             W = new Parameter(RandomOrthogonal(hidden, dtype, random));                                  // keeps ‖h‖ step to step
-            V = new Parameter(randn(languages, hidden, dtype, generator: random).div_(Math.Sqrt(hidden)));  // logits of O(1)
+            V = new Parameter(randn(languages, hidden, dtype, generator: random).div_(rootHidden));         // logits of O(1)
         }
         c = architecture.OutputBias ? new Parameter(zeros(languages, 1, dtype)) : null;
         RegisterComponents();
@@ -62,7 +65,7 @@ public sealed class CharRnn : nn.Module<Tensor, Tensor>
         var h = zeros(W.shape[0], batch, W.dtype);           // (hidden, B)
         for (var t = 0; t < steps; t++)
         {
-            h = tanh(W.matmul(h) + inputs.select(1, t));     // h_t = tanh(W·h_{t-1} + U·x_t)
+            h = tanh(inputs.select(1, t).addmm(W, h));       // h_t = tanh(W·h_{t-1} + U·x_t)
             everyStep?.Add(h);
         }
         return h;
@@ -71,8 +74,7 @@ public sealed class CharRnn : nn.Module<Tensor, Tensor>
     /// <summary>Logits (B, languages) from hidden states (hidden, B): (V·h + c)ᵀ; softmax of them gives y.</summary>
     public Tensor Readout(Tensor h)
     {
-        var logits = V.matmul(h);                            // (languages, B)
-        if (c is not null) logits = logits + c;
+        var logits = c is null ? V.matmul(h) : c.addmm(V, h); // (languages, B)
         return logits.T;                                     // (B, languages)
     }
 

@@ -1,4 +1,5 @@
 using RnnService.Core.Data;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RnnService.Core.Model;
@@ -44,9 +45,10 @@ public sealed class NameClassifier(CharRnn model, Vocabulary vocabulary, IReadOn
         if (normalizedNames.Count == 0) return [];
         using var scope = NewDisposeScope();
         using var _ = no_grad();
+        using var temperature = Temperature.ToScalar();
         var chars = LeftPadding.Pack(normalizedNames.Select(Vocabulary.Encode).ToArray());
         var logits = Model.forward(chars);                                                          // (B, languages)
-        var flat = nn.functional.softmax(logits / Temperature, 1).to(ScalarType.Float64).data<double>().ToArray();
+        var flat = nn.functional.softmax(logits.div(temperature), 1).to(ScalarType.Float64).data<double>().ToArray();
         return Enumerable.Range(0, normalizedNames.Count).Select(b => flat[(b * Languages.Count)..((b + 1) * Languages.Count)]).ToArray();
     }
 

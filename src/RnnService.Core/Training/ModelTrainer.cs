@@ -41,7 +41,7 @@ public static class ModelTrainer
         var model = new CharRnn(architecture, config.Initialization, new Generator((ulong)config.Seed));
         var weights = ClassWeights(split, config.ClassWeightExponent);
         using var classWeights = tensor(weights, architecture.DType);
-        using var optimizer = optim.AdamW(model.parameters(), config.LearningRate, weight_decay: config.WeightDecay);
+        using var optimizer = new AdamW(model.parameters().Select(parameter => (parameter, true)), config.LearningRate, config.WeightDecay);
         var examples = split.Training.Select(example => new Example(vocabulary.Encode(example.Name), example.Language)).ToArray();
         var random = new Random(config.Seed);
         random.Shuffle(examples);
@@ -53,7 +53,7 @@ public static class ModelTrainer
             for (var epoch = 1; epoch <= config.Epochs; epoch++)
             {
                 var learningRate = LearningRateAt(config, epoch);
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
+                optimizer.LearningRate = learningRate;
                 if (config.ShuffleEachEpoch && epoch > 1) random.Shuffle(examples);
 
                 var (loss, accuracy) = TrainEpoch(model, optimizer, classWeights, examples, config, random, cancellationToken);
@@ -89,7 +89,7 @@ public static class ModelTrainer
 
     /// <summary>One pass over the training examples; returns the mean training loss and accuracy.</summary>
     private static (double Loss, double Accuracy) TrainEpoch(
-        CharRnn model, optim.Optimizer optimizer, Tensor classWeights, Example[] examples, TrainingConfig config, Random random, CancellationToken cancellationToken)
+        CharRnn model, AdamW optimizer, Tensor classWeights, Example[] examples, TrainingConfig config, Random random, CancellationToken cancellationToken)
     {
         var padTo = config.Batching == Batching.GlobalPadding ? examples.Max(example => example.Chars.Length) : 0;
         double lossSum = 0;
@@ -101,12 +101,12 @@ public static class ModelTrainer
             var chars = LeftPadding.Pack(batch.Select(example => WithUnknowns(example.Chars, config.UnknownCharacterRate, random)).ToArray(), padTo);
             var labels = tensor(batch.Select(example => (long)example.Language).ToArray());
 
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             var logits = model.forward(chars);
             var loss = nn.functional.cross_entropy(logits, labels, classWeights);
             loss.backward();
             if (config.GradientClipNorm > 0) nn.utils.clip_grad_norm_(model.parameters(), config.GradientClipNorm);
-            optimizer.step();
+            optimizer.Step();
 
             lossSum += loss.ToDouble() * batch.Length;
             correct += logits.argmax(1).eq(labels).sum().ToInt64();
