@@ -65,7 +65,8 @@ public sealed class ModelStoreTests : IDisposable
         Assert.Equal(1, store.CurrentVersion());
         Assert.Equal(1, new ModelStore(models.Path).CurrentVersion()); // another process sharing the folder agrees
         Assert.Equal([1, 2], store.List().Select(m => m.Version));
-        Assert.Equal(["1", "2", "current"], Directory.EnumerateFileSystemEntries(models.Path).Select(Path.GetFileName).Order());
+        Assert.Equal(["1", "2", "current", "current.history"], Directory.EnumerateFileSystemEntries(models.Path).Select(Path.GetFileName).Order());
+        Assert.Equal(["1", "2", "1"], File.ReadAllLines(Path.Combine(models.Path, ModelStore.HistoryFile)));
     }
 
     [Fact]
@@ -109,7 +110,6 @@ public sealed class ModelStoreTests : IDisposable
 
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
         Assert.Empty(new ModelStore(models.Path).List());
-        Assert.Null(new ModelStore(models.Path).CurrentVersion());
     }
 
     [Fact]
@@ -125,14 +125,72 @@ public sealed class ModelStoreTests : IDisposable
     }
 
     [Fact]
-    public void APointerToAMissingVersionFallsBackToTheNewest()
+    public void APointerToAMissingVersionFallsBackToTheLastPromotedNeverMerelyTheNewest()
     {
         TinyModel.Seed(models.Path, 1);
+        TinyModel.Seed(models.Path, 2);
         TinyModel.Seed(models.Path, 3);
+        var store = new ModelStore(models.Path);
+        store.SetCurrent(2);
+        store.SetCurrent(1);
         File.WriteAllText(Path.Combine(models.Path, ModelStore.CurrentFile), "7\n");
 
-        Assert.Equal(3, new ModelStore(models.Path).CurrentVersion());
-        Assert.Throws<ModelLoadException>(() => new ModelStore(models.Path).SetCurrent(7));
+        Assert.Equal(new PointerReading(null, $"{Path.Combine(models.Path, ModelStore.CurrentFile)} names version 7, which does not exist"), store.ReadPointer());
+        Assert.Equal([1, 2], store.FallbackVersions());
+        Assert.Equal(1, store.CurrentVersion());
+        Assert.Throws<ModelLoadException>(() => store.SetCurrent(7));
+    }
+
+    [Theory]
+    [InlineData("", "does not hold a version number")]
+    [InlineData("junk", "does not hold a version number")]
+    [InlineData("-1", "does not hold a version number")]
+    [InlineData("2147483647", "does not hold a version number")]
+    [InlineData("1 MB of text", "is larger than 64 bytes")]
+    [InlineData("a FIFO", "is not a regular file")]
+    [InlineData("deleted", "is missing")]
+    public void ABrokenPointerIsReportedWithoutBlockingOrEchoingItsText(string brokenPointer, string problem)
+    {
+        TinyModel.Seed(models.Path, 1);
+        var store = new ModelStore(models.Path);
+        store.SetCurrent(1);
+        var path = Path.Combine(models.Path, ModelStore.CurrentFile);
+        File.Delete(path);
+        switch (brokenPointer)
+        {
+            case "1 MB of text":
+                File.WriteAllText(path, new string('9', 1 << 20));
+                break;
+            case "a FIFO":
+                using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path])) mkfifo.WaitForExit();
+                break;
+            case "deleted":
+                break;
+            default:
+                File.WriteAllText(path, brokenPointer);
+                break;
+        }
+
+        var reading = store.ReadPointer();
+
+        Assert.Null(reading.Version);
+        Assert.Contains(problem, reading.Problem, StringComparison.Ordinal);
+        Assert.True(reading.Problem!.Length < 300);
+        Assert.Equal(1, store.CurrentVersion()); // the last promoted version, from the history
+    }
+
+    [Fact]
+    public void VersionNumbersAreBoundedSoTheNextNeverOverflows()
+    {
+        var store = new ModelStore(models.Path);
+        using var classifier = Loaded(1).Classifier;
+        TinyModel.Seed(models.Path, ModelStore.MaxVersion);
+        Directory.CreateDirectory(Path.Combine(models.Path, "2147483647"));
+
+        Assert.Equal([ModelStore.MaxVersion], store.Versions());
+        var full = Assert.Throws<IOException>(() => store.Publish(classifier, TinyModel.Manifest));
+        Assert.Contains("highest version number", full.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Directory.EnumerateDirectories(models.Path), path => Path.GetFileName(path).StartsWith('.'));
     }
 
     [Fact]

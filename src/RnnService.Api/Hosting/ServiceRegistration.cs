@@ -136,7 +136,13 @@ public static class ServiceRegistration
 internal sealed class ModelReadyHealthCheck(ModelHost host) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(host.Current is { } manifest
-            ? HealthCheckResult.Healthy($"Serving model version {manifest.Version}.", new Dictionary<string, object> { ["version"] = manifest.Version })
-            : HealthCheckResult.Unhealthy("No valid model is loaded."));
+        Task.FromResult((host.Current, host.Problem) switch
+        {
+            (null, var problem) => HealthCheckResult.Unhealthy(problem is null ? "No valid model is loaded." : $"No valid model is loaded: {problem}."),
+            ({ } manifest, null) => HealthCheckResult.Healthy($"Serving model version {manifest.Version}.", Version(manifest)),
+            // Still ready (200): the last good model answers while the folder is repaired.
+            ({ } manifest, { } problem) => HealthCheckResult.Degraded($"Degraded: {problem}; serving version {manifest.Version}.", data: Version(manifest)),
+        });
+
+    private static Dictionary<string, object> Version(ModelManifest manifest) => new() { ["version"] = manifest.Version };
 }

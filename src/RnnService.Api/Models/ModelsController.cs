@@ -95,12 +95,14 @@ public sealed class ModelsController(ModelStore store, ModelHost host) : Control
     /// <response code="401">The X-Api-Key header is missing or wrong.</response>
     /// <response code="404">No such version.</response>
     /// <response code="422">The version exists but cannot be served (corrupt or incompatible); the served model is unchanged.</response>
+    /// <response code="503">The models folder cannot record the new current version (read-only, disk full); the served model is unchanged.</response>
     [HttpPost("{version:int}/activate")]
     [Authorize]
     [ProducesResponseType<ModelManifest>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
     public ActionResult<ModelManifest> Activate(int version)
     {
         if (!store.Versions().Contains(version)) return VersionNotFound(version);
@@ -111,6 +113,10 @@ public sealed class ModelsController(ModelStore store, ModelHost host) : Control
         catch (ModelLoadException exception)
         {
             return Problem(title: $"Model version {version} cannot be served.", detail: exception.Message, statusCode: StatusCodes.Status422UnprocessableEntity);
+        }
+        catch (ModelStoreWriteException exception)
+        {
+            return Problem(title: "The models folder cannot be written.", detail: exception.Message, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
 

@@ -23,7 +23,18 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
     public const string WeightsFile = "weights.bin";
     public const string ManifestFile = "manifest.json";
     public const string CurrentFile = "current";
+
+    /// <summary>Every version ever made current, one per line, oldest first: where the last good model is found when the pointer is lost.</summary>
+    public const string HistoryFile = "current.history";
+
+    /// <summary>The highest version number: nine digits, so the next one never overflows an int.</summary>
+    public const int MaxVersion = 999_999_999;
+
     private const string StagingPrefix = ".staging-";
+    private const int MaxPointerBytes = 64, MaxManifestBytes = 16 << 20, MaxHistoryBytes = 64 << 10;
+
+    /// <summary>What TorchSharp's weights format adds to the raw parameters: names, shapes and types.</summary>
+    private const long WeightsFileOverheadBytes = 64 << 10;
 
     private readonly ILogger logger = logger ?? NullLogger<ModelStore>.Instance;
 
@@ -31,6 +42,9 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
     {
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter() },
+        // A manifest with "calibration": null or a missing constructor argument is refused as it is read.
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
     };
 
     public string Root { get; } = root;
@@ -54,7 +68,9 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                manifest = manifest with { Version = Versions().DefaultIfEmpty(0).Max() + 1 };
+                var next = Versions().DefaultIfEmpty(0).Max() + 1;
+                if (next > MaxVersion) throw new IOException($"The models folder {Root} has reached the highest version number, {MaxVersion:N0}.");
+                manifest = manifest with { Version = next };
                 WriteManifest(staging, manifest);
                 FaultInjection.Reached("manifest-written");
                 using (Load(staging, manifest.Version))
@@ -132,16 +148,20 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
     /// <summary>"host-pid-": who made a temporary, so a later publisher on the same host can tell if its maker died.</summary>
     private static string OwnerTag => $"{Environment.MachineName}-{Environment.ProcessId}-";
 
-    /// <summary>Version numbers present in the folder, ascending (whether or not they load).</summary>
+    /// <summary>Version numbers present in the folder, ascending (whether or not they load); folders named otherwise are not versions.</summary>
     public IReadOnlyList<int> Versions()
     {
         if (!Directory.Exists(Root)) return [];
         return Directory.GetDirectories(Root)
-            .Select(path => int.TryParse(Path.GetFileName(path), NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : 0)
-            .Where(version => version > 0)
+            .Select(path => ParseVersion(Path.GetFileName(path)))
+            .OfType<int>()
             .Order()
             .ToArray();
     }
+
+    /// <summary>A version number from 1 to <see cref="MaxVersion"/>, or null.</summary>
+    private static int? ParseVersion(ReadOnlySpan<char> text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var version) && version is >= 1 and <= MaxVersion ? version : null;
 
     /// <summary>Manifests of every version whose manifest reads, without loading any weights.</summary>
     public IReadOnlyList<ModelManifest> List()
@@ -165,40 +185,116 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
     public ModelManifest GetManifest(int version) => ReadManifest(VersionPath(version), version);
 
     /// <summary>
-    /// The version to serve: the one the pointer file names, or without a pointer the newest version with a readable
-    /// manifest; null when there is none.
+    /// The version the folder asks to serve: the one the pointer file names, or why it cannot be followed (missing, not
+    /// a regular file, no version number, a version that does not exist). The text of a bad pointer is never repeated:
+    /// it may be anything. A folder that has never had a pointer (nor a history) asks for its newest version.
     /// </summary>
-    public int? CurrentVersion()
+    public PointerReading ReadPointer()
     {
         var pointer = Path.Combine(Root, CurrentFile);
-        if (File.Exists(pointer))
+        if (!File.Exists(pointer))
         {
-            var text = File.ReadAllText(pointer).Trim();
-            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var version) && Directory.Exists(VersionPath(version)))
-            {
-                return version;
-            }
-            logger.LogWarning("Ignoring {Pointer}: '{Text}' names no model version", pointer, text);
+            return File.Exists(Path.Combine(Root, HistoryFile))
+                ? new PointerReading(null, $"{pointer} is missing")
+                : new PointerReading(Versions() is [.., var newest] ? newest : null, null);
         }
-        var manifests = List();
-        return manifests.Count == 0 ? null : manifests[^1].Version;
+        string text;
+        try
+        {
+            text = System.Text.Encoding.UTF8.GetString(BoundedFile.Read(pointer, MaxPointerBytes)).Trim();
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return new PointerReading(null, $"{pointer} cannot be read: {exception.Message}");
+        }
+        if (ParseVersion(text) is not { } version) return new PointerReading(null, $"{pointer} does not hold a version number");
+        return Directory.Exists(VersionPath(version))
+            ? new PointerReading(version, null)
+            : new PointerReading(null, $"{pointer} names version {version}, which does not exist");
     }
 
-    /// <summary>Points every reader of this folder at <paramref name="version"/>, atomically.</summary>
+    /// <summary>
+    /// Where to look when the pointer cannot be followed, best first: the versions that were current, most recent first
+    /// (<see cref="HistoryFile"/>). Only a folder that never had a pointer or a history falls back to its newest version.
+    /// </summary>
+    public IReadOnlyList<int> FallbackVersions()
+    {
+        var history = Path.Combine(Root, HistoryFile);
+        if (File.Exists(history))
+        {
+            try
+            {
+                return ReadHistoryTail(history).Split('\n').Reverse().Select(line => ParseVersion(line.Trim())).OfType<int>().Distinct().ToArray();
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                logger.LogWarning("Cannot read {History}: {Reason}", history, exception.Message);
+                return [];
+            }
+        }
+        return File.Exists(Path.Combine(Root, CurrentFile)) ? [] : Versions().Reverse().ToArray();
+    }
+
+    /// <summary>The end of the history file: the recent promotions are all a fallback needs, however long it grows.</summary>
+    private static string ReadHistoryTail(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        if (!stream.CanSeek) throw new IOException($"{path} is not a regular file.");
+        stream.Seek(Math.Max(0, stream.Length - MaxHistoryBytes), SeekOrigin.Begin);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>The version to serve: the pointer's when it can be followed, else the best fallback; null when there is none.</summary>
+    public int? CurrentVersion() =>
+        ReadPointer().Version ?? FallbackVersions().Where(version => Directory.Exists(VersionPath(version))).Select(version => (int?)version).FirstOrDefault();
+
+    /// <summary>
+    /// Points every reader of this folder at <paramref name="version"/>, atomically and durably: the new pointer is
+    /// flushed to disk before it replaces the old one, and appended to the history. On failure (a read-only folder, a
+    /// full disk) the old pointer stays, no temporary is left, and a <see cref="ModelStoreWriteException"/> says why.
+    /// </summary>
     public void SetCurrent(int version)
     {
         if (!Directory.Exists(VersionPath(version))) throw new ModelLoadException($"Model version {version} does not exist in '{Root}'.");
         var temporary = Path.Combine(Root, $"{CurrentFile}.{OwnerTag}{Guid.NewGuid():N}.tmp");
-        File.WriteAllText(temporary, version.ToString(CultureInfo.InvariantCulture) + "\n");
-        FaultInjection.Reached("pointer-staged");
-        File.Move(temporary, Path.Combine(Root, CurrentFile), overwrite: true);
-        FaultInjection.Reached("pointer-written");
+        var line = version.ToString(CultureInfo.InvariantCulture) + "\n";
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            {
+                stream.Write(System.Text.Encoding.ASCII.GetBytes(line));
+                stream.Flush(flushToDisk: true);
+            }
+            FaultInjection.Reached("pointer-staged");
+            File.Move(temporary, Path.Combine(Root, CurrentFile), overwrite: true);
+            FaultInjection.Reached("pointer-written");
+            File.AppendAllText(Path.Combine(Root, HistoryFile), line);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temporary);
+            logger.LogError("Cannot make version {Version} current in {Root}: {Reason}", version, Root, exception.Message);
+            throw ModelStoreWriteException.From(exception);
+        }
         logger.LogInformation("Model version {Version} is now current in {Root}", version, Root);
     }
 
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Nothing more to do: the next publish removes temporaries whose writer is gone.
+        }
+    }
+
     /// <summary>
-    /// Without a pointer file the newest version is current, so a new version would become current the moment it
-    /// appears. Writing the pointer first keeps serving what was served until someone promotes the new version.
+    /// Without a pointer file the fallback is current, so a new version would become current the moment it appears.
+    /// Writing the pointer first keeps serving what was served until someone promotes the new version.
     /// </summary>
     private void PinCurrentVersion()
     {
@@ -213,36 +309,34 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
         var manifest = ReadManifest(folder, version);
         var weightsPath = Path.Combine(folder, WeightsFile);
         if (!File.Exists(weightsPath)) throw new ModelLoadException($"{weightsPath}: weights file is missing.");
-        var checksum = Sha256Of(weightsPath);
-        if (!string.Equals(checksum, manifest.WeightsSha256, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ModelLoadException($"{weightsPath}: checksum {checksum} does not match the manifest's {manifest.WeightsSha256}.");
-        }
         if (manifest.Normalization != NameNormalizer.Scheme)
         {
             throw new ModelLoadException(
                 $"{Path.Combine(folder, ManifestFile)}: trained with normalisation '{manifest.Normalization}', but this service normalises names as '{NameNormalizer.Scheme}'.");
         }
-        if (!(manifest.Calibration.Temperature > 0 && double.IsFinite(manifest.Calibration.Temperature)))
-        {
-            throw new ModelLoadException($"{Path.Combine(folder, ManifestFile)}: temperature {manifest.Calibration.Temperature} is not a positive number.");
-        }
-        var vocabulary = new Vocabulary(manifest.Vocabulary);
-        if (vocabulary.Size != manifest.Architecture.VocabularySize || manifest.Languages.Count != manifest.Architecture.LanguageCount)
-        {
-            throw new ModelLoadException(
-                $"{Path.Combine(folder, ManifestFile)}: vocabulary ({vocabulary.Size}) or languages ({manifest.Languages.Count}) do not match the architecture.");
-        }
         var model = new CharRnn(manifest.Architecture);
         try
         {
+            // Checked before hashing: a weights file far larger than its parameters is refused without reading it all.
+            var parameterBytes = model.parameters().Sum(parameter => parameter.NumberOfElements * parameter.ElementSize);
+            if (new FileInfo(weightsPath).Length > parameterBytes + WeightsFileOverheadBytes)
+            {
+                throw new ModelLoadException($"{weightsPath}: weights file is larger than the manifest's architecture needs.");
+            }
+            var checksum = Sha256Of(weightsPath);
+            if (!string.Equals(checksum, manifest.WeightsSha256, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ModelLoadException($"{weightsPath}: checksum {checksum} does not match the manifest's {manifest.WeightsSha256}.");
+            }
             model.load(weightsPath);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             model.Dispose();
-            throw new ModelLoadException($"{weightsPath}: weights do not fit the manifest's architecture ({exception.Message}).", exception);
+            throw exception as ModelLoadException
+                ?? new ModelLoadException($"{weightsPath}: weights do not fit the manifest's architecture ({exception.Message}).", exception);
         }
+        var vocabulary = new Vocabulary(manifest.Vocabulary);
         return new LoadedModel(manifest, new NameClassifier(model, vocabulary, manifest.Languages, manifest.Calibration.Temperature));
     }
 
@@ -252,7 +346,9 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
         ModelManifest? manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(path), JsonOptions);
+            using var document = JsonDocument.Parse(BoundedFile.Read(path, MaxManifestBytes));
+            if (NullElementPath(document.RootElement, "$") is { } nullElement) throw new ModelLoadException($"{path}: {nullElement} is null.");
+            manifest = document.Deserialize<ModelManifest>(JsonOptions);
         }
         catch (Exception exception) when (exception is IOException or JsonException or UnauthorizedAccessException)
         {
@@ -262,13 +358,43 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
         {
             throw new ModelLoadException($"{path}: not a format-{ModelManifest.CurrentFormat} manifest of version {version}.");
         }
+        if (ManifestRules.FirstProblem(manifest) is var (field, problem))
+        {
+            throw new ModelLoadException($"{path}: {field} {problem}.");
+        }
         return manifest;
+    }
+
+    /// <summary>The JSON path of the first null inside an array (no manifest list may hold one), or null.</summary>
+    private static string? NullElementPath(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (NullElementPath(property.Value, $"{path}.{property.Name}") is { } found) return found;
+                }
+                return null;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    var itemPath = string.Create(CultureInfo.InvariantCulture, $"{path}[{index++}]");
+                    if (item.ValueKind == JsonValueKind.Null) return itemPath;
+                    if (NullElementPath(item, itemPath) is { } found) return found;
+                }
+                return null;
+            default:
+                return null;
+        }
     }
 
     private static void WriteManifest(string folder, ModelManifest manifest) =>
         File.WriteAllText(Path.Combine(folder, ManifestFile), JsonSerializer.Serialize(manifest, JsonOptions));
 
-    private string VersionPath(int version) => Path.Combine(Root, version.ToString(CultureInfo.InvariantCulture));
+    /// <summary>The folder of one version (which may not exist).</summary>
+    public string VersionPath(int version) => Path.Combine(Root, version.ToString(CultureInfo.InvariantCulture));
 
     private static string Sha256Of(string path)
     {
@@ -282,3 +408,6 @@ public sealed record LoadedModel(ModelManifest Manifest, NameClassifier Classifi
 {
     public void Dispose() => Classifier.Dispose();
 }
+
+/// <summary>The pointer file's version, or, when it cannot be followed, why not.</summary>
+public sealed record PointerReading(int? Version, string? Problem);
