@@ -16,7 +16,7 @@ public sealed class BadFilesTests
         { "checksum mismatch", "checksum" },
         { "unparsable manifest", "manifest cannot be read" },
         { "missing weights", "weights file is missing" },
-        { "different vocabulary size", "do not match the architecture" },
+        { "different vocabulary size", "vocabulary does not match the architecture" },
         { "weights of another architecture", "weights do not fit" },
     };
 
@@ -117,7 +117,7 @@ public sealed class BadFilesTests
         }
     }
 
-    private static void SetImmutable(string path, bool immutable)
+    internal static void SetImmutable(string path, bool immutable)
     {
         using var chattr = Process.Start("chattr", [immutable ? "+i" : "-i", path])!;
         chattr.WaitForExit();

@@ -180,6 +180,36 @@ public sealed class ModelStoreTests : IDisposable
     }
 
     [Fact]
+    public void EveryBrokenManifestFieldIsRefusedAsALoadErrorNamingTheFile()
+    {
+        TinyModel.Seed(models.Path, 1);
+        var store = new ModelStore(models.Path);
+        var path = Path.Combine(models.Path, "1", ModelStore.ManifestFile);
+        var original = File.ReadAllText(path);
+        var (variants, refused) = (0, 0);
+
+        foreach (var (description, json) in ManifestVariants.Of(original))
+        {
+            File.WriteAllText(path, json);
+            variants++;
+            try
+            {
+                store.Load(1).Dispose();
+            }
+            catch (ModelLoadException error)
+            {
+                refused++;
+                Assert.True(error.Message.StartsWith(path, StringComparison.Ordinal), $"{description}: {error.Message}");
+            }
+            Assert.True(store.List().Count <= 1, description);
+        }
+
+        Assert.True(variants >= 200, $"{variants} variants");
+        Assert.True(refused >= variants / 2, $"{refused} of {variants} refused");
+        Assert.Throws<ModelLoadException>(() => store.Load(1)); // the last variant (a field made true) is refused too
+    }
+
+    [Fact]
     public void VersionNumbersAreBoundedSoTheNextNeverOverflows()
     {
         var store = new ModelStore(models.Path);

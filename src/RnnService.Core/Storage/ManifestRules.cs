@@ -31,8 +31,10 @@ public static class ManifestRules
             (languageCount == architecture.LanguageCount, "languages", "do not match the architecture (languageCount names)"),
             (manifest.Languages.All(language => !string.IsNullOrWhiteSpace(language)) && manifest.Languages.Distinct().Count() == languageCount,
                 "languages", "must be distinct, non-empty names"),
-            (manifest.WeightsSha256.Length == 64 && manifest.WeightsSha256.All(char.IsAsciiHexDigit), "weightsSha256", "must be a SHA-256 in hex"),
+            // Any other hex string is a checksum mismatch, reported against the weights file when they are loaded.
+            (manifest.WeightsSha256.Length > 0 && manifest.WeightsSha256.All(char.IsAsciiHexDigit), "weightsSha256", "must be a SHA-256 in hex"),
             (manifest.Training.Validate().Count == 0, "training", "holds a setting outside its range"),
+            (manifest.Data.SizesPerLanguage.Count == languageCount, "data.sizesPerLanguage", "must give every language's split sizes"),
         };
         foreach (var (ok, field, problem) in checks)
         {
