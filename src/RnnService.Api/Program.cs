@@ -10,7 +10,7 @@ builder.AddSerilogLogging();                          // structured console logs
 builder.Services.AddProblemDetailsEverywhere();       // RFC 9457 problem details for every error
 builder.Services.AddApiKeyAuthentication();           // X-Api-Key for training and activation
 builder.Services.AddPredictionRateLimiting();         // per-client limits on predictions, 429 + Retry-After
-builder.Services.AddRequestBodyLimit(builder.Configuration);  // 413 for oversized bodies
+builder.Services.AddKestrelLimits(builder.Configuration);     // body size, connections, slow clients
 builder.Services.AddApiControllers();                 // thin controllers for training and models
 builder.Services.AddPredictionEndpoints();            // the hot path: minimal-API prediction endpoints, validated
 builder.Services.AddSwaggerDocs();                    // OpenAPI + Swagger UI

@@ -23,7 +23,7 @@ public sealed class PredictionsTests : IClassFixture<RnnServiceApp>
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var prediction = await response.ReadAsync<PredictionResponse>();
-        Assert.Equal("  Rossini ", prediction.Name);
+        Assert.Equal("Rossini", prediction.Name); // echoed without its meaningless whitespace
         Assert.Equal("rossini", prediction.NormalizedName);
         Assert.Equal(1, prediction.ModelVersion);
         Assert.Equal(TestData.Languages.Order(), prediction.Languages.Select(l => l.Language).Order());

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using RnnService.Api.Predictions;
@@ -26,6 +27,8 @@ internal sealed class KnownExceptionHandler(IProblemDetailsService problemDetail
         (int Status, string Title)? known = exception switch
         {
             ModelUnavailableException => (StatusCodes.Status503ServiceUnavailable, "No model is being served."),
+            TooManyRequestsException => (StatusCodes.Status429TooManyRequests, "Too many requests."),
+            ServiceBusyException => (StatusCodes.Status503ServiceUnavailable, "The service is busy."),
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large." : "Bad request."),
             _ => null,
         };
@@ -33,6 +36,11 @@ internal sealed class KnownExceptionHandler(IProblemDetailsService problemDetail
         // A body that does not parse: the JSON reader's message says where ("... Path: $.name | LineNumber: 0 ...").
         var detail = exception.InnerException is JsonException json ? $"The request body is not valid JSON for this endpoint: {json.Message}" : exception.Message;
         httpContext.Response.StatusCode = problem.Status;
+        if (exception is TooManyRequestsException or ServiceBusyException)
+        {
+            var wait = (exception as TooManyRequestsException)?.RetryAfter ?? TimeSpan.FromSeconds(1);
+            httpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,

@@ -31,10 +31,22 @@ public static class ServiceRegistration
         return builder;
     }
 
-    /// <summary>Caps request bodies at <c>Http:MaxRequestBodyBytes</c> (default 256 KiB); Kestrel answers 413 beyond it.</summary>
-    public static IServiceCollection AddRequestBodyLimit(this IServiceCollection services, IConfiguration configuration) =>
-        services.Configure<KestrelServerOptions>(kestrel =>
-            kestrel.Limits.MaxRequestBodySize = configuration.GetValue<long>("Http:MaxRequestBodyBytes", 256 * 1024));
+    /// <summary>
+    /// Kestrel's limits from the <c>Http</c> section: request bodies capped (413 beyond), connections capped, and slow
+    /// clients cut off (headers that take too long, bodies that trickle), so nobody holds connections for minutes.
+    /// </summary>
+    public static IServiceCollection AddKestrelLimits(this IServiceCollection services, IConfiguration configuration)
+    {
+        var http = configuration.GetSection("Http");
+        return services.Configure<KestrelServerOptions>(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = http.GetValue<long>("MaxRequestBodyBytes", 256 * 1024);
+            kestrel.Limits.MaxConcurrentConnections = http.GetValue<long>("MaxConnections", 1000);
+            kestrel.Limits.RequestHeadersTimeout = http.GetValue("RequestHeadersTimeout", TimeSpan.FromSeconds(10));
+            kestrel.Limits.KeepAliveTimeout = http.GetValue("KeepAliveTimeout", TimeSpan.FromSeconds(30));
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(http.GetValue<double>("MinRequestBodyBytesPerSecond", 2048), TimeSpan.FromSeconds(5));
+        });
+    }
 
     /// <summary>Controllers, with enums as strings in JSON.</summary>
     public static IServiceCollection AddApiControllers(this IServiceCollection services)
@@ -62,6 +74,7 @@ public static class ServiceRegistration
             provider.GetRequiredService<IWebHostEnvironment>().ContentRootRelative(provider.GetRequiredService<IOptions<ServingOptions>>().Value.ModelsDirectory),
             provider.GetRequiredService<ILogger<ModelStore>>()));
         services.AddSingleton<ModelHost>();
+        services.AddSingleton<ModelListing>();
         services.AddHostedService<ModelWatcher>();
         services.AddOptions<PrivacyOptions>().BindConfiguration(PrivacyOptions.Section);
         services.AddSingleton<PredictionService>();

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
+using RnnService.Api.Hosting;
 using RnnService.Core.Storage;
 
 namespace RnnService.Api.Models;
@@ -19,7 +21,8 @@ public sealed record ModelSummary(
 /// <summary>Model versions in the shared models folder: list, inspect, and choose which one is served.</summary>
 [ApiController]
 [Route("api/models")]
-public sealed class ModelsController(ModelStore store, ModelHost host) : ControllerBase
+[EnableRateLimiting(RateLimiting.ReadsPolicy)]
+public sealed class ModelsController(ModelStore store, ModelHost host, ModelListing listing) : ControllerBase
 {
     /// <summary>Every model version with its headline metrics, oldest first.</summary>
     [HttpGet]
@@ -27,7 +30,7 @@ public sealed class ModelsController(ModelStore store, ModelHost host) : Control
     public IReadOnlyList<ModelSummary> List()
     {
         var served = host.Current?.Version;
-        return store.List().Select(manifest => new ModelSummary(
+        return listing.Manifests().Select(manifest => new ModelSummary(
             manifest.Version,
             manifest.CreatedAt,
             manifest.Version == served,

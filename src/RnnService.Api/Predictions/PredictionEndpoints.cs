@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using RnnService.Api.Hosting;
+using RnnService.Core.Data;
 
 namespace RnnService.Api.Predictions;
 
@@ -45,8 +46,12 @@ public static class PredictionEndpoints
     /// <response code="200">The languages with their probabilities.</response>
     /// <response code="400">The name is missing, too long, or has no letter; or the JSON is malformed.</response>
     /// <response code="503">No valid model is loaded.</response>
-    public static JsonHttpResult<PredictionResponse> Predict([FromBody] PredictionRequest request, PredictionService predictions) =>
-        TypedResults.Json(predictions.Predict(request.Name!, request.Top, request.Coverage), PredictionJsonContext.Default.PredictionResponse);
+    public static JsonHttpResult<PredictionResponse> Predict(
+        [FromBody] PredictionRequest request, PredictionService predictions, ClientLimits limits, HttpContext context)
+    {
+        limits.TakeNames(context, 1);
+        return TypedResults.Json(predictions.Predict(NameNormalizer.Tidy(request.Name!), request.Top, request.Coverage), PredictionJsonContext.Default.PredictionResponse);
+    }
 
     /// <summary>Language probabilities for up to 1,000 names at once.</summary>
     /// <remarks>
@@ -56,11 +61,16 @@ public static class PredictionEndpoints
     /// </remarks>
     /// <response code="200">One result per name, in order.</response>
     /// <response code="400">A name is invalid (the error names its index), or there are more than 1,000.</response>
-    /// <response code="503">No valid model is loaded.</response>
-    public static JsonHttpResult<BatchPredictionResponse> PredictBatch([FromBody] BatchPredictionRequest request, PredictionService predictions) =>
-        TypedResults.Json(
-            predictions.PredictBatch(request.Names!.Select(name => name!).ToArray(), request.Ids, request.Top, request.Coverage),
+    /// <response code="503">No valid model is loaded, or too many batch and explain requests are waiting.</response>
+    public static async Task<JsonHttpResult<BatchPredictionResponse>> PredictBatch(
+        [FromBody] BatchPredictionRequest request, PredictionService predictions, ClientLimits limits, HttpContext context)
+    {
+        limits.TakeNames(context, request.Names!.Count);
+        using var turn = await limits.EnterBulkAsync(context.RequestAborted);
+        return TypedResults.Json(
+            predictions.PredictBatch(request.Names!.Select(name => NameNormalizer.Tidy(name!)).ToArray(), request.Ids, request.Top, request.Coverage),
             PredictionJsonContext.Default.BatchPredictionResponse);
+    }
 
     /// <summary>How the prediction and the hidden state evolve as the RNN reads the name, character by character.</summary>
     /// <remarks>
@@ -71,6 +81,11 @@ public static class PredictionEndpoints
     /// <response code="200">One step per character, then the final prediction.</response>
     /// <response code="400">The name is missing, too long, or has no letter; or the JSON is malformed.</response>
     /// <response code="503">No valid model is loaded.</response>
-    public static JsonHttpResult<ExplainResponse> Explain([FromBody] ExplainRequest request, PredictionService predictions) =>
-        TypedResults.Json(predictions.Explain(request.Name!, request.Top), PredictionJsonContext.Default.ExplainResponse);
+    public static async Task<JsonHttpResult<ExplainResponse>> Explain(
+        [FromBody] ExplainRequest request, PredictionService predictions, ClientLimits limits, HttpContext context)
+    {
+        limits.TakeNames(context, 1);
+        using var turn = await limits.EnterBulkAsync(context.RequestAborted);
+        return TypedResults.Json(predictions.Explain(NameNormalizer.Tidy(request.Name!), request.Top), PredictionJsonContext.Default.ExplainResponse);
+    }
 }

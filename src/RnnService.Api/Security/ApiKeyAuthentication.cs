@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using RnnService.Api.Hosting;
 
 namespace RnnService.Api.Security;
 
@@ -38,16 +39,20 @@ public sealed class ApiKeyProvider
 }
 
 /// <summary>Authenticates requests that carry the right <c>X-Api-Key</c> header.</summary>
+/// <remarks>A client that sent too many wrong keys lately is answered 429 with Retry-After, right key or not, until its window passes.</remarks>
 public sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory loggerFactory, UrlEncoder encoder, ApiKeyProvider keys)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory loggerFactory, UrlEncoder encoder, ApiKeyProvider keys, ClientLimits limits)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string Header = "X-Api-Key";
 
-    /// <summary>401 as problem details that say what is wrong with the key, without ever repeating it.</summary>
+    private TimeSpan? lockedOutFor;
+
+    /// <summary>401 as problem details that say what is wrong with the key, without ever repeating it; 429 while locked out.</summary>
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (lockedOutFor is { } wait) throw new TooManyRequestsException(wait, "Too many wrong API keys came from this client; wait before trying again.");
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         await Context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
         {
@@ -66,7 +71,16 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Headers.TryGetValue(Header, out var values)) return Task.FromResult(AuthenticateResult.NoResult());
-        if (!keys.IsValid(values.ToString())) return Task.FromResult(AuthenticateResult.Fail("Invalid API key."));
+        if (limits.IsLockedOut(Context, out var wait))
+        {
+            lockedOutFor = wait;
+            return Task.FromResult(AuthenticateResult.Fail("Too many wrong API keys."));
+        }
+        if (!keys.IsValid(values.ToString()))
+        {
+            limits.RecordFailedKey(Context);
+            return Task.FromResult(AuthenticateResult.Fail("Invalid API key."));
+        }
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "api-key")], SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }

@@ -2,12 +2,15 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
+using Microsoft.AspNetCore.RateLimiting;
+using RnnService.Api.Hosting;
 
 namespace RnnService.Api.Training;
 
 /// <summary>Retraining over HTTP: start, watch and cancel training jobs.</summary>
 [ApiController]
 [Route("api/training")]
+[EnableRateLimiting(RateLimiting.ReadsPolicy)]
 public sealed class TrainingController(TrainingJobs jobs) : ControllerBase
 {
     /// <summary>Starts a training job (API key required).</summary>

@@ -49,6 +49,33 @@ public static class NameNormalizer
 
     private const int StackLength = 256;
 
+    /// <summary>
+    /// The name as written, without leading, trailing or repeated whitespace: what a response may echo. Whitespace
+    /// carries no meaning (see above), so a name padded with a quarter of a megabyte of spaces comes back as its letters.
+    /// </summary>
+    public static string Tidy(string raw)
+    {
+        ArgumentNullException.ThrowIfNull(raw);
+        if (IsTidy(raw)) return raw; // the usual case, allocating nothing
+        var tidy = new StringBuilder(Math.Min(raw.Length, StackLength));
+        foreach (var word in raw.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (tidy.Length > 0) tidy.Append(' ');
+            tidy.Append(word);
+        }
+        return tidy.ToString();
+    }
+
+    private static bool IsTidy(string raw)
+    {
+        if (raw.Length > 0 && (char.IsWhiteSpace(raw[0]) || char.IsWhiteSpace(raw[^1]))) return false;
+        for (var i = 1; i < raw.Length; i++)
+        {
+            if (char.IsWhiteSpace(raw[i]) && (raw[i] != ' ' || char.IsWhiteSpace(raw[i - 1]))) return false;
+        }
+        return true;
+    }
+
     /// <summary>True when the normalised name has at least one letter, i.e. something a model can read.</summary>
     public static bool HasLetter(string normalized) => normalized.Any(char.IsLetter);
 }
