@@ -43,10 +43,10 @@ public static class PredictionEndpoints
     /// Cyrillic and Greek names are romanised first. The response names the model version that answered.
     /// </remarks>
     /// <response code="200">The languages with their probabilities.</response>
-    /// <response code="400">The name is missing, too long, or has no letter; or the JSON is malformed.</response>
+    /// <response code="400">The name is missing, too long, or has no letter; the prior is not one the model can answer with; or the JSON is malformed.</response>
     /// <response code="503">No valid model is loaded.</response>
     public static JsonHttpResult<PredictionResponse> Predict([FromBody] PredictionRequest request, PredictionService predictions) =>
-        TypedResults.Json(predictions.Predict(request.Name!, request.Top, request.Coverage), PredictionJsonContext.Default.PredictionResponse);
+        TypedResults.Json(predictions.Predict(request.Name!, request.Top, request.Coverage, request.Prior), PredictionJsonContext.Default.PredictionResponse);
 
     /// <summary>Language probabilities for up to 1,000 names at once.</summary>
     /// <remarks>
@@ -55,11 +55,11 @@ public static class PredictionEndpoints
     /// than one left-padded batched TorchSharp pass (docs/performance.md).
     /// </remarks>
     /// <response code="200">One result per name, in order.</response>
-    /// <response code="400">A name is invalid (the error names its index), or there are more than 1,000.</response>
+    /// <response code="400">A name is invalid (the error names its index), there are more than 1,000, or the prior is not one the model can answer with.</response>
     /// <response code="503">No valid model is loaded.</response>
     public static JsonHttpResult<BatchPredictionResponse> PredictBatch([FromBody] BatchPredictionRequest request, PredictionService predictions) =>
         TypedResults.Json(
-            predictions.PredictBatch(request.Names!.Select(name => name!).ToArray(), request.Ids, request.Top, request.Coverage),
+            predictions.PredictBatch(request.Names!.Select(name => name!).ToArray(), request.Ids, request.Top, request.Coverage, request.Prior),
             PredictionJsonContext.Default.BatchPredictionResponse);
 
     /// <summary>How the prediction and the hidden state evolve as the RNN reads the name, character by character.</summary>
@@ -69,8 +69,8 @@ public static class PredictionEndpoints
     /// POST /api/predictions for the same name.
     /// </remarks>
     /// <response code="200">One step per character, then the final prediction.</response>
-    /// <response code="400">The name is missing, too long, or has no letter; or the JSON is malformed.</response>
+    /// <response code="400">The name is missing, too long, or has no letter; the prior is not one the model can answer with; or the JSON is malformed.</response>
     /// <response code="503">No valid model is loaded.</response>
     public static JsonHttpResult<ExplainResponse> Explain([FromBody] ExplainRequest request, PredictionService predictions) =>
-        TypedResults.Json(predictions.Explain(request.Name!, request.Top), PredictionJsonContext.Default.ExplainResponse);
+        TypedResults.Json(predictions.Explain(request.Name!, request.Top, request.Prior), PredictionJsonContext.Default.ExplainResponse);
 }

@@ -18,12 +18,28 @@ public sealed record ModelMetrics(
     IReadOnlyList<EpochReport> History);
 
 /// <summary>
+/// How common each language was when the model learned, which is what a caller's prior is measured against.
+/// </summary>
+/// <param name="Frequencies">Each language's share of the training names: the prior a request gets with <c>"prior": "data"</c>.</param>
+/// <param name="ClassWeights">
+/// Each language's weight in the training loss. A class-weighted cross-entropy fits the logits to the prior
+/// frequency × weight (normalised), not to the frequencies; serving undoes both (see <see cref="Serving.LanguagePrior"/>).
+/// </param>
+public sealed record TrainingPrior(IReadOnlyDictionary<string, double> Frequencies, IReadOnlyDictionary<string, double> ClassWeights);
+
+/// <summary>
 /// Everything needed to rebuild and judge one model version; stored as <c>manifest.json</c> beside the weights.
 /// Loading takes the architecture from here, never from today's settings.
 /// </summary>
 public sealed record ModelManifest
 {
+    /// <summary>
+    /// Format 2 adds <see cref="Prior"/> and per-language prediction-set thresholds, which a prior other than the data's
+    /// needs. Format 1 (no prior, one threshold for all languages) still loads and answers with the data prior.
+    /// </summary>
     public const int CurrentFormat = 1;
+
+    public const int FirstFormat = 1;
 
     public int Format { get; init; } = CurrentFormat;
     public int Version { get; init; }
@@ -43,6 +59,9 @@ public sealed record ModelManifest
 
     /// <summary>The temperature every prediction is served with, and calibration and prediction-set figures on test.</summary>
     public required CalibrationReport Calibration { get; init; }
+
+    /// <summary>The training frequencies and class weights (format 2; null in format 1).</summary>
+    public TrainingPrior? Prior { get; init; }
 
     /// <summary>SHA-256 of the weights file, checked on every load.</summary>
     public string WeightsSha256 { get; init; } = "";

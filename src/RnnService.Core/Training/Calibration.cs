@@ -3,8 +3,21 @@ namespace RnnService.Core.Training;
 /// <summary>Test-split examples whose top probability fell in (Lower, Upper]: how confident the model was, how often right.</summary>
 public sealed record ReliabilityBin(double Lower, double Upper, int Count, double Confidence, double Accuracy);
 
-/// <summary>A split-conformal prediction-set level: the probability threshold fitted on validation, and what it achieved on test.</summary>
-public sealed record PredictionSetLevel(double Coverage, double Threshold, double TestCoverage, double TestAverageSize);
+/// <summary>
+/// A split-conformal prediction-set level: the probability thresholds fitted on validation, and what they achieved on
+/// test (data prior). Format 1 has one <see cref="Threshold"/> for every language; format 2 has one per language in
+/// <see cref="Languages"/> (class-conditional), and <see cref="Threshold"/> is the pooled one that stands in for
+/// languages with too few validation names.
+/// </summary>
+public sealed record PredictionSetLevel(
+    double Coverage, double Threshold, double TestCoverage, double TestAverageSize, IReadOnlyList<LanguageThreshold>? Languages = null);
+
+/// <summary>One language's prediction-set threshold at one coverage level, and its coverage on the test split.</summary>
+/// <param name="Threshold">The language joins the set when its data-prior probability reaches this.</param>
+/// <param name="ValidationNames">Validation names of this language the threshold was fitted on.</param>
+/// <param name="Pooled">True when they were too few for a threshold of its own, so the pooled threshold stands in and the coverage is not guaranteed.</param>
+/// <param name="TestCoverage">Share of this language's test names whose set held it (data prior).</param>
+public sealed record LanguageThreshold(string Language, double Threshold, int ValidationNames, bool Pooled, double TestCoverage, int TestNames);
 
 /// <summary>How far a model's probabilities can be trusted: the fitted temperature and its effect, measured on the test split.</summary>
 public sealed record CalibrationReport(
