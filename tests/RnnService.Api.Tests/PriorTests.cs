@@ -32,6 +32,37 @@ public sealed class PriorTests(RnnServiceApp app) : IClassFixture<RnnServiceApp>
     }
 
     [Theory]
+    [InlineData("""{"name": "Rossini", "prior": {"Klingon": 1}}""", "prior.Klingon")]
+    [InlineData("""{"name": "Rossini", "prior": {"Italian": -1}}""", "prior.Italian")]
+    [InlineData("""{"name": "Rossini", "prior": {"Italian": 1e999}}""", "prior.Italian")]
+    [InlineData("""{"name": "Rossini", "prior": {"Italian": 0, "Spanish": 0}}""", "prior")]
+    [InlineData("""{"name": "Rossini", "prior": {}}""", "prior")]
+    public async Task APriorTheModelCannotAnswerWithIsAProblemNamingTheField(string body, string field)
+    {
+        var response = await client.PostAsync("/api/predictions", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await response.ReadProblemAsync()).GetProperty("errors");
+        Assert.True(errors.TryGetProperty(field, out _), errors.ToString());
+    }
+
+    [Fact]
+    public async Task EveryEndpointAnswersWithTheRequestedPriorAndSaysWhichAnswered()
+    {
+        var data = await (await client.PostJsonAsync("/api/predictions", new { name = "Lopo", prior = "data" })).ReadAsync<PredictionResponse>();
+        var uniform = await (await client.PostJsonAsync("/api/predictions", new { name = "Lopo", prior = "uniform" })).ReadAsync<PredictionResponse>();
+        var custom = await (await client.PostJsonAsync("/api/predictions", new { name = "Lopo", prior = new { Spanish = 1, Italian = 1 } })).ReadAsync<PredictionResponse>();
+        var batch = await (await client.PostJsonAsync("/api/predictions/batch", new { names = new[] { "Lopo" }, prior = "uniform" })).ReadAsync<BatchPredictionResponse>();
+        var explained = await (await client.PostJsonAsync("/api/predictions/explain", new { name = "Lopo", prior = "uniform" })).ReadAsync<ExplainResponse>();
+
+        Assert.Equal(("data", "uniform", "custom"), (data.Prior, uniform.Prior, custom.Prior));
+        Assert.DoesNotContain(custom.Languages, language => language.Language == "Russian" && language.Probability > 0);
+        Assert.Equal(uniform.Languages, batch.Results[0].Languages);
+        Assert.Equal(uniform.Languages, explained.Prediction.Languages);
+        Assert.Equal(uniform.Confidence, explained.Steps[^1].Languages[0].Probability);
+    }
+
+    [Theory]
     [InlineData("/api/predictions", """{"name": "Ivanov", "prior": "uniform"}""")]
     [InlineData("/api/predictions/batch", """{"names": ["Ivanov"], "prior": {"Russian": 1, "Arabic": 1}}""")]
     [InlineData("/api/predictions/explain", """{"name": "Ivanov", "prior": "uniform"}""")]

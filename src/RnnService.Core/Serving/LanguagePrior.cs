@@ -8,8 +8,8 @@ namespace RnnService.Core.Serving;
 /// </summary>
 public sealed record PriorChoice
 {
-    public const string DataName = "data";
-    public const string UniformName = "uniform";
+    public const string DataName = TrainingPrior.DataName;
+    public const string UniformName = TrainingPrior.UniformName;
     public const string WeightsName = "custom";
 
     private PriorChoice(string name, IReadOnlyDictionary<string, double>? weights) => (Name, Weights) = (name, weights);
@@ -20,7 +20,10 @@ public sealed record PriorChoice
     /// <summary>Nothing is known about the mix: every language is equally likely.</summary>
     public static PriorChoice Uniform { get; } = new(UniformName, null);
 
-    /// <summary>Relative weights per language (any positive scale); languages left out get weight 0, never answered.</summary>
+    /// <summary>
+    /// Relative weights per language (any positive scale; names matched ignoring case); languages left out get weight
+    /// 0 and are never answered.
+    /// </summary>
     public static PriorChoice FromWeights(IReadOnlyDictionary<string, double> weights) => new(WeightsName, weights ?? throw new ArgumentNullException(nameof(weights)));
 
     /// <summary>"data", "uniform" or "custom": what the response says answered.</summary>
@@ -49,9 +52,6 @@ public sealed class LanguagePrior
 
     /// <summary>log q_k − log π'_k per language, in the model's language order; −∞ for a language the prior rules out.</summary>
     internal double[] Adjustment { get; }
-
-    /// <summary>False for a language this prior gives weight 0, which never joins a prediction set.</summary>
-    public bool Allows(int language) => !double.IsNegativeInfinity(Adjustment[language]);
 }
 
 /// <summary>A prior a model cannot answer with (HTTP 400); <see cref="Language"/> names the offending entry, if one.</summary>

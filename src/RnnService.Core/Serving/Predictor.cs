@@ -72,7 +72,7 @@ public sealed class Predictor
     private const int StackLanguages = 256;
 
     private readonly NameClassifier classifier;
-    private readonly double[]? learnedLogPrior;   // log π'_k, format 2 only
+    private readonly TrainingPrior? trainingPrior;   // null in format 1
     private readonly PredictionSetThresholds[] sets;
 
     public Predictor(ModelManifest manifest, NameClassifier classifier)
@@ -81,17 +81,9 @@ public sealed class Predictor
         this.classifier = classifier ?? throw new ArgumentNullException(nameof(classifier));
         if (Languages.Count > StackLanguages) throw new ArgumentException($"At most {StackLanguages} languages are supported.", nameof(manifest));
         Version = manifest.Version;
-        if (manifest.Prior is { } prior)
-        {
-            learnedLogPrior = LearnedLogPrior(prior, Languages);
-            // Data prior: log π − log π' = −log w (plus a constant, which softmax ignores).
-            DataPrior = new LanguagePrior(PriorChoice.DataName, Languages.Select(language => -Math.Log(prior.ClassWeights[language])).ToArray());
-            UniformPrior = new LanguagePrior(PriorChoice.UniformName, learnedLogPrior.Select(logPrior => -logPrior).ToArray());
-        }
-        else
-        {
-            DataPrior = new LanguagePrior(PriorChoice.DataName, new double[Languages.Count]);
-        }
+        trainingPrior = manifest.Prior;
+        DataPrior = new LanguagePrior(PriorChoice.DataName, trainingPrior?.DataAdjustment(Languages) ?? new double[Languages.Count]);
+        if (trainingPrior is not null) UniformPrior = new LanguagePrior(PriorChoice.UniformName, trainingPrior.UniformAdjustment(Languages));
         sets = manifest.Calibration.PredictionSets.Select(level => PredictionSetThresholds.From(level, Languages)).ToArray();
     }
 
@@ -99,7 +91,7 @@ public sealed class Predictor
     public IReadOnlyList<string> Languages => classifier.Languages;
 
     /// <summary>False for a format-1 model, which knows no training frequencies and answers only with the data prior.</summary>
-    public bool AcceptsPriors => learnedLogPrior is not null;
+    public bool AcceptsPriors => trainingPrior is not null;
 
     public LanguagePrior DataPrior { get; }
     private LanguagePrior? UniformPrior { get; }
@@ -124,26 +116,34 @@ public sealed class Predictor
     private LanguagePrior Resolve(PriorChoice prior)
     {
         if (prior.Name == PriorChoice.DataName) return DataPrior;
-        if (learnedLogPrior is null)
+        if (trainingPrior is null)
         {
             throw new InvalidPriorException(
                 $"Model version {Version} was published without training frequencies (manifest format {ModelManifest.FirstFormat}), so it answers only with the data prior.");
         }
         if (prior.Name == PriorChoice.UniformName) return UniformPrior!;
-        var weights = prior.Weights!;
-        foreach (var (language, weight) in weights)
+        // Languages are matched ignoring case ("italian" is Italian); a language may be named once.
+        var weights = new double[Languages.Count];
+        var named = new bool[Languages.Count];
+        foreach (var (language, weight) in prior.Weights!)
         {
-            if (!Languages.Contains(language))
-            {
-                throw new InvalidPriorException($"Unknown language '{language}'; this model knows {string.Join(", ", Languages)}.", language);
-            }
+            var k = IndexOf(language);
+            if (k < 0) throw new InvalidPriorException($"Unknown language '{language}'; this model knows {string.Join(", ", Languages)}.", language);
+            if (named[k]) throw new InvalidPriorException($"{Languages[k]} is given more than once.", language);
             if (!(weight >= 0) || double.IsInfinity(weight)) throw new InvalidPriorException("A weight must be a finite number, 0 or more.", language);
+            (weights[k], named[k]) = (weight, true);
         }
-        if (!(weights.Values.Sum() > 0)) throw new InvalidPriorException("At least one language needs a weight above 0.");
-        // Unnormalised log q is fine: softmax ignores a constant.
-        var adjustment = new double[Languages.Count];
-        for (var k = 0; k < adjustment.Length; k++) adjustment[k] = Math.Log(weights.GetValueOrDefault(Languages[k])) - learnedLogPrior[k];
-        return new LanguagePrior(PriorChoice.WeightsName, adjustment);
+        if (!(weights.Sum() > 0)) throw new InvalidPriorException("At least one language needs a weight above 0.");
+        return new LanguagePrior(PriorChoice.WeightsName, trainingPrior.Adjustment(Languages, weights));
+    }
+
+    private int IndexOf(string language)
+    {
+        for (var k = 0; k < Languages.Count; k++)
+        {
+            if (string.Equals(Languages[k], language, StringComparison.OrdinalIgnoreCase)) return k;
+        }
+        return -1;
     }
 
     /// <summary>
@@ -209,29 +209,11 @@ public sealed class Predictor
         Span<double> dataProbabilities = stackalloc double[Languages.Count];
         if (ReferenceEquals(options.Prior, DataPrior)) probabilities.CopyTo(dataProbabilities);
         else Probabilities(logits, DataPrior, dataProbabilities);
-        var size = 0;
-        for (var i = 0; i < ranking.Length; i++)
-        {
-            var k = ranking[i];
-            if (i == 0 || (options.Prior.Allows(k) && dataProbabilities[k] >= options.Set.Thresholds[k])) set[size++] = k;
-        }
-        return new PredictionOutcome(confidence, size, reasons);
+        return new PredictionOutcome(confidence, Calibration.PredictionSet(ranking, dataProbabilities, options.Set.Thresholds, options.Prior.Adjustment, set), reasons);
     }
 
-    /// <summary>softmax(z / T + adjustment) of the logits z into <paramref name="probabilities"/>.</summary>
-    private void Probabilities(ReadOnlySpan<double> logits, LanguagePrior prior, Span<double> probabilities)
-    {
-        for (var k = 0; k < probabilities.Length; k++) probabilities[k] = logits[k] / classifier.Temperature + prior.Adjustment[k];
-        FastRnn.Softmax(probabilities, temperature: 1);
-    }
-
-    /// <summary>log π'_k: the log of frequency × class weight, normalised; the prior the class-weighted loss fitted the logits to.</summary>
-    internal static double[] LearnedLogPrior(TrainingPrior prior, IReadOnlyList<string> languages)
-    {
-        var learned = languages.Select(language => prior.Frequencies[language] * prior.ClassWeights[language]).ToArray();
-        var total = learned.Sum();
-        return learned.Select(value => Math.Log(value / total)).ToArray();
-    }
+    private void Probabilities(ReadOnlySpan<double> logits, LanguagePrior prior, Span<double> probabilities) =>
+        Calibration.Probabilities(logits, classifier.Temperature, prior.Adjustment, probabilities);
 }
 
 /// <summary>One coverage level's per-language thresholds on the data-prior probability, in the model's language order.</summary>

@@ -23,9 +23,40 @@ public sealed record ModelMetrics(
 /// <param name="Frequencies">Each language's share of the training names: the prior a request gets with <c>"prior": "data"</c>.</param>
 /// <param name="ClassWeights">
 /// Each language's weight in the training loss. A class-weighted cross-entropy fits the logits to the prior
-/// frequency × weight (normalised), not to the frequencies; serving undoes both (see <see cref="Serving.LanguagePrior"/>).
+/// frequency × weight (normalised), not to the frequencies; serving adjusts for both (see <see cref="Serving.LanguagePrior"/>).
 /// </param>
-public sealed record TrainingPrior(IReadOnlyDictionary<string, double> Frequencies, IReadOnlyDictionary<string, double> ClassWeights);
+public sealed record TrainingPrior(IReadOnlyDictionary<string, double> Frequencies, IReadOnlyDictionary<string, double> ClassWeights)
+{
+    /// <summary>The prior of a model trained on <paramref name="trainingCounts"/> names per language with these class weights.</summary>
+    public static TrainingPrior From(IReadOnlyList<string> languages, IReadOnlyList<int> trainingCounts, IReadOnlyList<double> classWeights)
+    {
+        var total = (double)trainingCounts.Sum();
+        return new TrainingPrior(
+            languages.Select((language, k) => (language, trainingCounts[k] / total)).ToDictionary(pair => pair.language, pair => pair.Item2, StringComparer.Ordinal),
+            languages.Select((language, k) => (language, classWeights[k])).ToDictionary(pair => pair.language, pair => pair.Item2, StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// The term a prior adds to the calibrated logits: log q_k − log π'_k per language (model order), with q the
+    /// caller's relative <paramref name="weights"/> (−∞ where a weight is 0) and π'_k ∝ frequency_k × weight_k the
+    /// prior the class-weighted loss fitted the logits to. Constants are left out: softmax ignores them.
+    /// </summary>
+    public double[] Adjustment(IReadOnlyList<string> languages, IReadOnlyList<double> weights) =>
+        languages.Select((language, k) => Math.Log(weights[k]) - Math.Log(Frequencies[language] * ClassWeights[language])).ToArray();
+
+    /// <summary>The adjustment of the data prior, q = the frequencies: −log(class weight).</summary>
+    public double[] DataAdjustment(IReadOnlyList<string> languages) => Adjustment(languages, languages.Select(language => Frequencies[language]).ToArray());
+
+    /// <summary>The adjustment of the uniform prior, every language alike.</summary>
+    public double[] UniformAdjustment(IReadOnlyList<string> languages) => Adjustment(languages, languages.Select(_ => 1.0).ToArray());
+
+    /// <summary>The priors a request can name, with their adjustments; the data prior first.</summary>
+    public IReadOnlyList<(string Name, double[] Adjustment)> NamedAdjustments(IReadOnlyList<string> languages) =>
+        [(DataName, DataAdjustment(languages)), (UniformName, UniformAdjustment(languages))];
+
+    public const string DataName = "data";
+    public const string UniformName = "uniform";
+}
 
 /// <summary>
 /// Everything needed to rebuild and judge one model version; stored as <c>manifest.json</c> beside the weights.
@@ -37,7 +68,7 @@ public sealed record ModelManifest
     /// Format 2 adds <see cref="Prior"/> and per-language prediction-set thresholds, which a prior other than the data's
     /// needs. Format 1 (no prior, one threshold for all languages) still loads and answers with the data prior.
     /// </summary>
-    public const int CurrentFormat = 1;
+    public const int CurrentFormat = 2;
 
     public const int FirstFormat = 1;
 

@@ -21,8 +21,14 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
         var (validationLogits, testLogits) = (Evaluator.Logits(trained.Model, trained.Vocabulary, split.Validation), Evaluator.Logits(trained.Model, trained.Vocabulary, split.Test));
         var validation = Evaluator.Score(split.Languages, split.Validation, validationLogits);
         var test = Evaluator.Score(split.Languages, split.Test, testLogits);
+        var prior = TrainingPrior.From(split.Languages, split.SizesPerLanguage().Select(size => size.Training).ToArray(), trained.ClassWeights);
         var calibration = Calibration.Fit(
-            validationLogits, split.Validation.Select(example => example.Language).ToArray(), testLogits, split.Test.Select(example => example.Language).ToArray());
+            split.Languages,
+            validationLogits,
+            split.Validation.Select(example => example.Language).ToArray(),
+            testLogits,
+            split.Test.Select(example => example.Language).ToArray(),
+            prior.NamedAdjustments(split.Languages));
         using var classifier = new NameClassifier(trained.Model, trained.Vocabulary, trained.Languages, calibration.Temperature);
         logger.LogInformation(
             "Trained {Epochs} epochs (best {BestEpoch}); validation accuracy {ValidationAccuracy:F4}, macro-F1 {ValidationMacroF1:F4}; test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4}, loss {Loss:F4}",
@@ -31,6 +37,13 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
             "Calibration: temperature {Temperature:F3}; test NLL {NllBefore:F4} → {NllAfter:F4}, ECE {EceBefore:F4} → {EceAfter:F4}; prediction sets {Sets}",
             calibration.Temperature, calibration.TestNllBefore, calibration.TestNllAfter, calibration.TestEceBefore, calibration.TestEceAfter,
             string.Join(", ", calibration.PredictionSets.Select(level => $"{level.Coverage:P0} → coverage {level.TestCoverage:P1}, size {level.TestAverageSize:F2}")));
+        foreach (var answered in calibration.Priors!)
+        {
+            logger.LogInformation(
+                "Prior {Prior}, test split reweighted to it: ECE {Ece:F4}; prediction sets {Sets}",
+                answered.Prior, answered.TestEce,
+                string.Join(", ", answered.PredictionSets.Select(level => $"{level.Coverage:P0} → coverage {level.TestCoverage:P1}, size {level.TestAverageSize:F2}")));
+        }
 
         var manifest = new ModelManifest
         {
@@ -43,6 +56,7 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
             Data = dataSummary,
             Metrics = new ModelMetrics(test, validation, trained.BestEpoch, trained.History),
             Calibration = calibration,
+            Prior = prior,
         };
         cancellationToken.ThrowIfCancellationRequested();
         return store.Publish(classifier, manifest, cancellationToken);
