@@ -62,6 +62,43 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
         return store.Publish(classifier, manifest, cancellationToken);
     }
 
+    /// <summary>
+    /// The promotion rule (<see cref="Promotion"/>) for a version just published from <paramref name="dataDirectory"/>
+    /// against the one being served, like with like: when the two were validated on different names (another data set
+    /// or split), the served model is scored on the candidate's validation names; when that cannot be done (other
+    /// languages, a model that no longer loads, data changed since), the candidate is not promoted automatically.
+    /// </summary>
+    public PromotionDecision DecidePromotion(ModelManifest candidate, ModelManifest? serving, string dataDirectory, double tolerance)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        if (serving is null || Promotion.SameValidationNames(candidate, serving))
+        {
+            return Promotion.Decide(candidate, serving, tolerance, serving?.Metrics.Validation.MacroF1, "both measured on the same validation names");
+        }
+        var why = candidate.Data.Fingerprint != serving.Data.Fingerprint ? "was trained on other data" : "was split differently";
+        if (!candidate.Languages.SequenceEqual(serving.Languages, StringComparer.Ordinal))
+        {
+            return Promotion.Decide(candidate, serving, tolerance, null, $"version {serving.Version} {why} and answers other languages, so the two cannot be compared");
+        }
+        try
+        {
+            var (split, summary) = LoadSplit(dataDirectory, candidate.Training);
+            if (summary.Fingerprint != candidate.Data.Fingerprint)
+            {
+                return Promotion.Decide(candidate, serving, tolerance, null, "the data changed since training, so the two cannot be compared on the same names");
+            }
+            using var served = store.Load(serving.Version);
+            var score = Evaluator.Evaluate(served.Classifier.Model, served.Classifier.Vocabulary, split.Languages, split.Validation).MacroF1;
+            return Promotion.Decide(
+                candidate, serving, tolerance, score,
+                $"version {serving.Version} {why}, so it was scored on this version's validation names (some of which it may have trained on, which only favours it)");
+        }
+        catch (ModelLoadException exception)
+        {
+            return Promotion.Decide(candidate, serving, tolerance, null, $"version {serving.Version} {why} and cannot be loaded to compare ({exception.Message})");
+        }
+    }
+
     /// <summary>Loads the data set and splits it as <paramref name="config"/> says, logging the sizes per language.</summary>
     public (DatasetSplit Split, DataSummary Summary) LoadSplit(string dataDirectory, TrainingConfig config)
     {
