@@ -10,7 +10,13 @@ internal static class Commands
     {
         logger.LogInformation("Training {Preset} configuration on {Data}: {Config}", options.Preset, options.DataDirectory, config);
         var manifest = runner.TrainAndPublish(options.DataDirectory, config, new EpochLogger(logger), cancellationToken);
-        if (options.Activate) store.SetCurrent(manifest.Version);
+        if (options.Activate)
+        {
+            var serving = store.CurrentVersion() is { } current ? store.GetManifest(current) : null;
+            var (promote, note) = runner.DecidePromotion(manifest, serving, options.DataDirectory, options.PromotionTolerance);
+            if (promote) store.SetCurrent(manifest.Version);
+            logger.LogInformation("Model version {Version} {Note}", manifest.Version, note);
+        }
         logger.LogInformation(
             "Model version {Version}: test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4} ({Count} test examples)",
             manifest.Version, manifest.Metrics.Test.Accuracy, manifest.Metrics.Test.MacroF1, manifest.Metrics.Test.Count);

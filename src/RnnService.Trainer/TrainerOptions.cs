@@ -1,3 +1,5 @@
+using RnnService.Core.Training;
+
 namespace RnnService.Trainer;
 
 /// <summary>Settings of the command-line trainer; every one can be given as <c>--Name value</c>.</summary>
@@ -12,8 +14,14 @@ internal sealed class TrainerOptions
     /// <summary><c>Default</c> (the shipped model's settings) or <c>Reference</c> (the article's); other settings override it.</summary>
     public string Preset { get; set; } = "Default";
 
-    /// <summary>Make the new version current after publishing it (the API replicas then serve it).</summary>
+    /// <summary>
+    /// Make the new version current after publishing it when the promotion rule allows (the API replicas then serve
+    /// it); false leaves the current version alone.
+    /// </summary>
     public bool Activate { get; set; } = true;
+
+    /// <summary>The promotion rule's tolerance, as the API's <c>Training:PromotionTolerance</c>.</summary>
+    public double PromotionTolerance { get; set; } = Promotion.DefaultTolerance;
 
     /// <summary>Epochs each benchmarked configuration runs.</summary>
     public int BenchmarkEpochs { get; set; } = 3;

@@ -218,6 +218,6 @@ public sealed class PredictionsTests : IClassFixture<RnnServiceApp>
         for (var i = 0; i < set.Length; i++) set[i] = answer.PredictionSet.Languages[i];
         return new PredictionResponse(
             answer.Name, new string(answer.NormalizedName), languages, answer.ModelVersion, answer.Confidence, answer.Uncertain,
-            new List<string>(answer.Reasons), new PredictionSet(answer.PredictionSet.Coverage, set), answer.Transliterated, answer.Id);
+            new List<string>(answer.Reasons), new PredictionSet(answer.PredictionSet.Coverage, set), answer.Transliterated, answer.Prior, answer.Id);
     }
 }

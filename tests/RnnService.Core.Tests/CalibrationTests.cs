@@ -1,5 +1,6 @@
 using RnnService.Core.Model;
 using RnnService.Core.Data;
+using RnnService.Core.Storage;
 using RnnService.Core.Training;
 
 namespace RnnService.Core.Tests;
@@ -62,11 +63,11 @@ public class CalibrationTests
     }
 
     [Fact]
-    public void PredictionSetsCoverAboutTheTargetAndGrowWithIt()
+    public void EachLanguagesOwnThresholdCoversItsNamesAtTheTarget()
     {
-        // Noisy labels make sets of more than one language necessary.
+        // Noisy labels make sets of more than one language necessary; language 0 is much harder than the others.
         var random = new Random(5);
-        double[] Probabilities() => Calibration.Softmax(Enumerable.Range(0, 5).Select(_ => random.NextDouble() * 3).ToArray(), 1);
+        double[] Probabilities() => Calibration.Softmax(Enumerable.Range(0, 5).Select(k => random.NextDouble() * (k == 0 ? 1 : 3)).ToArray(), 1);
         int Draw(double[] p)
         {
             var u = random.NextDouble();
@@ -76,32 +77,41 @@ public class CalibrationTests
             }
             return p.Length - 1;
         }
-        var calibration = Enumerable.Range(0, 2000).Select(_ => Probabilities()).ToArray();
+        var calibration = Enumerable.Range(0, 4000).Select(_ => Probabilities()).ToArray();
         var calibrationLabels = calibration.Select(Draw).ToArray();
-        var heldOut = Enumerable.Range(0, 2000).Select(_ => Probabilities()).ToArray();
+        var heldOut = Enumerable.Range(0, 4000).Select(_ => Probabilities()).ToArray();
         var heldOutLabels = heldOut.Select(Draw).ToArray();
 
         var sizes = new List<double>();
         foreach (var coverage in Calibration.CoverageLevels)
         {
-            var threshold = Calibration.ConformalThreshold(calibration, calibrationLabels, coverage);
-            var sets = heldOut.Select(p => Calibration.PredictionSet(p, threshold)).ToArray();
-            var achieved = sets.Where((set, i) => set.Contains(heldOutLabels[i])).Count() / (double)sets.Length;
-            Assert.InRange(achieved, coverage - 0.03, coverage + 0.03);
+            var thresholds = Enumerable.Range(0, 5)
+                .Select(k => Calibration.ConformalThreshold(calibration.Where((_, i) => calibrationLabels[i] == k).Select(p => p[k]), coverage)!.Value)
+                .ToArray();
+            var sets = heldOut.Select(p => Calibration.PredictionSet(p, p, thresholds, new double[5])).ToArray();
+            for (var k = 0; k < 5; k++)
+            {
+                var ofLanguage = Enumerable.Range(0, sets.Length).Where(i => heldOutLabels[i] == k).ToArray();
+                var achieved = ofLanguage.Count(i => sets[i].Contains(k)) / (double)ofLanguage.Length;
+                Assert.InRange(achieved, coverage - 0.05, coverage + 0.05);
+            }
             sizes.Add(sets.Average(set => set.Length));
         }
         Assert.True(sizes[0] < sizes[1] && sizes[1] < sizes[2], string.Join(", ", sizes));
     }
 
     [Fact]
-    public void APredictionSetHoldsTheLanguagesAtOrAboveTheThresholdAndNeverNone()
+    public void APredictionSetHoldsEachLanguageAtOrAboveItsThresholdInAnsweredOrderAndNeverNone()
     {
-        double[] p = [0.125, 0.5, 0.25, 0.125];
+        double[] data = [0.125, 0.5, 0.25, 0.125];
+        double[] answered = [0.4, 0.3, 0.2, 0.1];    // another prior reorders the languages, not their membership
+        double[] none = new double[4];
 
-        Assert.Equal([1], Calibration.PredictionSet(p, 0.9));        // never empty
-        Assert.Equal([1], Calibration.PredictionSet(p, 0.3));
-        Assert.Equal([1, 2], Calibration.PredictionSet(p, 0.25));
-        Assert.Equal([1, 2, 0, 3], Calibration.PredictionSet(p, 0.1));
+        Assert.Equal([0], Calibration.PredictionSet(answered, data, [0.9, 0.9, 0.9, 0.9], none));          // never empty: the top answer
+        Assert.Equal([1, 2], Calibration.PredictionSet(data, data, [0.9, 0.3, 0.25, 0.9], none));
+        Assert.Equal([0, 1, 2], Calibration.PredictionSet(answered, data, [0.9, 0.3, 0.25, 0.9], none));
+        Assert.Equal([0, 1, 3], Calibration.PredictionSet(answered, data, [0.1, 0.5, 0.3, 0.1], none));
+        Assert.Equal([0, 3], Calibration.PredictionSet(answered, data, [0.1, 0.5, 0.3, 0.1], [0, double.NegativeInfinity, 0, 0])); // ruled out by the prior
     }
 
     [Fact]
@@ -112,14 +122,25 @@ public class CalibrationTests
     }
 
     [Fact]
-    public void TheThresholdIsTheConformalQuantileOfTheTrueLanguagesProbability()
+    public void TheThresholdIsTheConformalQuantileOfTheLanguagesScores()
     {
-        // True-language probabilities 0.9, 0.8, …, 0.1 (n = 9); 80% coverage: k = ⌈10·0.8⌉ = 8th largest = 0.2.
-        var probabilities = Enumerable.Range(1, 9).Select(i => new[] { i / 10.0, 1 - i / 10.0 }).ToArray();
-        var labels = new int[9];
+        // Scores 0.9, 0.8, …, 0.1 (n = 9); 80% coverage: k = ⌈10·0.8⌉ = 8th largest = 0.2.
+        var scores = Enumerable.Range(1, 9).Select(i => i / 10.0).ToArray();
 
-        Assert.Equal(0.2, Calibration.ConformalThreshold(probabilities, labels, 0.8), 1e-12);
-        Assert.Equal(0, Calibration.ConformalThreshold(probabilities, labels, 0.95)); // k = 10 > n: every language
+        Assert.Equal(0.2, Calibration.ConformalThreshold(scores, 0.8)!.Value, 1e-12);
+        Assert.Null(Calibration.ConformalThreshold(scores, 0.95)); // k = 10 > n: too few names for a threshold of its own
+    }
+
+    [Fact]
+    public void ThePooledThresholdWeighsEveryLanguageAlike()
+    {
+        // Language 0: 8 names scoring 0.9; language 1: 2 names scoring 0.3 and 0.1. Weighing names alike, 80% of them
+        // reach 0.9; weighing languages alike, language 0 is half the weight: 75% needs the 0.3 name, 80% the 0.1 one.
+        var probabilities = Enumerable.Repeat(new[] { 0.9, 0.1 }, 8).Concat([[0.9, 0.1], [0.7, 0.3]]).ToArray();
+        int[] labels = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1];
+
+        Assert.Equal(0.1, Calibration.PooledThreshold(probabilities, labels, 2, 0.8), 1e-12);
+        Assert.Equal(0.3, Calibration.PooledThreshold(probabilities, labels, 2, 0.75), 1e-12);
     }
 }
 
@@ -150,26 +171,32 @@ public class TransliterationTests
 public class TinyModelCalibrationTests
 {
     [Fact]
-    public void PredictionSetsOfATinyModelCoverAboutTheirTargetOnHeldOutNames()
+    public void EachLanguageIsCoveredOnHeldOutNamesWhateverThePrior()
     {
         // Real names (ambiguous, imbalanced) and a small, briefly trained model: sets must be needed and still calibrated.
         var split = DatasetSplit.Create(NamesDataset.Load(RepositoryPaths.Data), 0.1, 0.1, seed: 2024);
         var trained = ModelTrainer.Train(split, new TrainingConfig { HiddenSize = 16, Epochs = 2, EarlyStoppingPatience = 0 });
         using var model = trained.Model;
-        double[][] Probabilities(IReadOnlyList<LabeledName> examples) =>
-            Evaluator.Logits(model, trained.Vocabulary, examples).Select(logits => Calibration.Softmax(logits, 1)).ToArray();
-        var (validation, test) = (Probabilities(split.Validation), Probabilities(split.Test));
-        var (validationLabels, testLabels) = (split.Validation.Select(e => e.Language).ToArray(), split.Test.Select(e => e.Language).ToArray());
+        var prior = TrainingPrior.From(split.Languages, split.SizesPerLanguage().Select(size => size.Training).ToArray(), trained.ClassWeights);
 
-        var sizes = new List<double>();
-        foreach (var coverage in Calibration.CoverageLevels)
+        var report = Calibration.Fit(
+            split.Languages,
+            Evaluator.Logits(model, trained.Vocabulary, split.Validation), split.Validation.Select(e => e.Language).ToArray(),
+            Evaluator.Logits(model, trained.Vocabulary, split.Test), split.Test.Select(e => e.Language).ToArray(),
+            prior.NamedAdjustments(split.Languages));
+
+        foreach (var level in report.PredictionSets)
         {
-            var threshold = Calibration.ConformalThreshold(validation, validationLabels, coverage);
-            var sets = test.Select(p => Calibration.PredictionSet(p, threshold)).ToArray();
-            var achieved = sets.Where((set, i) => set.Contains(testLabels[i])).Count() / (double)sets.Length;
-            Assert.InRange(achieved, coverage - 0.03, coverage + 0.03);
-            sizes.Add(sets.Average(set => set.Length));
+            // Every language with enough validation names has its own threshold, and holds its target on test names.
+            var own = level.Languages!.Where(language => language.ValidationNames >= 20).ToArray();
+            Assert.All(own, language => Assert.False(language.Pooled));
+            Assert.All(own, language => Assert.True(language.TestCoverage >= level.Coverage - 0.15, $"{language.Language} {language.TestCoverage:F3} at {level.Coverage}"));
+            Assert.InRange(own.Average(language => language.TestCoverage), level.Coverage - 0.05, 1);
         }
+        // Under the uniform prior every language counts alike, and the sets still hold the target.
+        var uniform = report.Priors!.Single(answered => answered.Prior == "uniform");
+        Assert.All(uniform.PredictionSets, level => Assert.InRange(level.TestCoverage, level.Coverage - 0.06, 1));
+        var sizes = uniform.PredictionSets.Select(level => level.TestAverageSize).ToArray();
         Assert.True(sizes[0] < sizes[1] && sizes[1] < sizes[2], string.Join(", ", sizes));
     }
 }

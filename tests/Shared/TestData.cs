@@ -9,13 +9,14 @@ internal static class TestData
     public static readonly string[] Languages = ["Italian", "Russian", "Spanish"];
     private static readonly string[] Endings = ["ini", "ov", "ez"];
 
-    public static NamesDataset Dataset(int namesPerLanguage = 60, int seed = 7)
+    /// <param name="namesOfEach">Names per language, in <see cref="Languages"/> order, for an imbalanced set; else <paramref name="namesPerLanguage"/> of each.</param>
+    public static NamesDataset Dataset(int namesPerLanguage = 60, int seed = 7, IReadOnlyList<int>? namesOfEach = null)
     {
         var random = new Random(seed);
         var examples = new List<LabeledName>();
         for (var language = 0; language < Languages.Length; language++)
         {
-            for (var i = 0; i < namesPerLanguage; i++)
+            for (var i = 0; i < (namesOfEach?[language] ?? namesPerLanguage); i++)
             {
                 examples.Add(new LabeledName(RandomStem(random) + Endings[language], language));
             }
@@ -26,9 +27,9 @@ internal static class TestData
     public static DatasetSplit Split(int namesPerLanguage = 60) => DatasetSplit.Create(Dataset(namesPerLanguage), 0.2, 0.2, seed: 3);
 
     /// <summary>Writes the data set as one Language.txt per language, the way data/names is laid out.</summary>
-    public static string WriteDirectory(TemporaryDirectory directory, int namesPerLanguage = 60)
+    public static string WriteDirectory(TemporaryDirectory directory, int namesPerLanguage = 60, IReadOnlyList<int>? namesOfEach = null)
     {
-        var dataset = Dataset(namesPerLanguage);
+        var dataset = Dataset(namesPerLanguage, namesOfEach: namesOfEach);
         for (var language = 0; language < Languages.Length; language++)
         {
             var names = dataset.Examples.Where(example => example.Language == language).Select(example => Capitalize(example.Name));

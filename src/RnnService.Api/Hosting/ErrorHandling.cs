@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using RnnService.Api.Predictions;
+using RnnService.Core.Serving;
 
 namespace RnnService.Api.Hosting;
 
@@ -24,6 +25,20 @@ internal sealed class KnownExceptionHandler(IProblemDetailsService problemDetail
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        if (exception is InvalidPriorException prior)
+        {
+            // Checked against the served model, so after the validator: answered as the validator would, naming the field.
+            httpContext.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = httpContext,
+                Exception = exception,
+                ProblemDetails = new HttpValidationProblemDetails(new Dictionary<string, string[]> { [PriorChoices.FieldOf(prior)] = [prior.Message] })
+                {
+                    Status = StatusCodes.Status400BadRequest,
+                },
+            });
+        }
         (int Status, string Title)? known = exception switch
         {
             ModelUnavailableException => (StatusCodes.Status503ServiceUnavailable, "No model is being served."),

@@ -90,6 +90,37 @@ public sealed record ModelCard(
         Line("|---|---|---|");
         foreach (var level in Calibration.PredictionSets) Line($"| {F(level.Coverage)} | {F(level.TestCoverage)} | {level.TestAverageSize.ToString("0.00", CultureInfo.InvariantCulture)} |");
         Line();
+        if (Calibration.Priors is not { } priors)
+        {
+            Line("Published without training frequencies (manifest format 1): answers only with the data prior, with one prediction-set threshold for every language.");
+            Line();
+        }
+        else
+        {
+            Line("### Under each prior");
+            Line("The test split reweighted so that its languages follow the prior (importance weights; under `uniform` every language counts equally).");
+            Line();
+            Line($"| prior | ECE | {string.Join(" | ", Calibration.PredictionSets.Select(level => $"coverage of {F(level.Coverage)} sets (size)"))} |");
+            Line($"|---|---|{string.Concat(Calibration.PredictionSets.Select(_ => "---|"))}");
+            foreach (var answered in priors)
+            {
+                Line($"| {answered.Prior} | {F(answered.TestEce)} | {string.Join(" | ", answered.PredictionSets.Select(level => $"{F(level.TestCoverage)} ({level.TestAverageSize.ToString("0.00", CultureInfo.InvariantCulture)})"))} |");
+            }
+            Line();
+            Line("### Per language");
+            Line("Each language has its own prediction-set threshold per coverage (class-conditional conformal, fitted on its validation names), "
+                + "so it keeps its coverage whatever the prior. A language with too few validation names for a level uses the pooled threshold "
+                + "(marked *), without that guarantee.");
+            Line();
+            Line($"| language | validation names | {string.Join(" | ", Calibration.PredictionSets.Select(level => $"threshold / test coverage at {F(level.Coverage)}"))} | test names |");
+            Line($"|---|---|{string.Concat(Calibration.PredictionSets.Select(_ => "---|"))}---|");
+            foreach (var (language, k) in Calibration.PredictionSets[0].Languages!.Select((language, k) => (language, k)))
+            {
+                var cells = Calibration.PredictionSets.Select(level => level.Languages![k]).Select(threshold => $"{F(threshold.Threshold)}{(threshold.Pooled ? "*" : "")} / {F(threshold.TestCoverage)}");
+                Line($"| {language.Language} | {language.ValidationNames} | {string.Join(" | ", cells)} | {language.TestNames} |");
+            }
+            Line();
+        }
         Line("## Training configuration");
         Line($"`{Training}`");
         return md.ToString();

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace RnnService.Api.Predictions;
@@ -20,6 +21,14 @@ public sealed record PredictionRequest
     /// <example>0.9</example>
     [CoverageLevel]
     public double? Coverage { get; init; }
+
+    /// <summary>
+    /// How common each language is among your names: "data" (default, the training data's mix: use it when your names
+    /// come from the same mix as the data), "uniform" (every language alike: use it when you have no idea), or an
+    /// object of language → relative weight, e.g. {"Arabic": 2, "English": 1}; languages left out get weight 0.
+    /// </summary>
+    /// <example>"uniform"</example>
+    public JsonElement? Prior { get; init; }
 }
 
 /// <summary>Up to 1,000 family names, all classified by one model version.</summary>
@@ -43,6 +52,14 @@ public sealed record BatchPredictionRequest : IValidatableObject
     /// <example>0.9</example>
     [CoverageLevel]
     public double? Coverage { get; init; }
+
+    /// <summary>
+    /// How common each language is among your names: "data" (default, the training data's mix: use it when your names
+    /// come from the same mix as the data), "uniform" (every language alike: use it when you have no idea), or an
+    /// object of language → relative weight, e.g. {"Arabic": 2, "English": 1}; languages left out get weight 0.
+    /// </summary>
+    /// <example>"uniform"</example>
+    public JsonElement? Prior { get; init; }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -71,6 +88,14 @@ public sealed record ExplainRequest
     /// <example>3</example>
     [Range(1, 100)]
     public int? Top { get; init; }
+
+    /// <summary>
+    /// How common each language is among your names: "data" (default, the training data's mix: use it when your names
+    /// come from the same mix as the data), "uniform" (every language alike: use it when you have no idea), or an
+    /// object of language → relative weight, e.g. {"Arabic": 2, "English": 1}; languages left out get weight 0.
+    /// </summary>
+    /// <example>"uniform"</example>
+    public JsonElement? Prior { get; init; }
 }
 
 /// <summary>The RNN after reading one more character of the name.</summary>
@@ -107,6 +132,7 @@ public sealed record PredictionSet(double Coverage, IReadOnlyList<string> Langua
 /// <param name="Reasons">low_confidence (top probability below 0.5), unknown_characters (a quarter or more of the characters never seen in training), unsupported_script (letters outside the Latin script after romanisation).</param>
 /// <param name="PredictionSet">The languages that together hold the true one with the requested coverage.</param>
 /// <param name="Transliterated">True when Cyrillic or Greek letters were romanised before prediction.</param>
+/// <param name="Prior">Which prior answered: "data", "uniform" or "custom" (the request's weights).</param>
 /// <param name="Id">The caller's id for this name (batch requests with ids only).</param>
 public sealed record PredictionResponse(
     string Name,
@@ -118,6 +144,7 @@ public sealed record PredictionResponse(
     IReadOnlyList<string> Reasons,
     PredictionSet PredictionSet,
     bool Transliterated,
+    string Prior,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Id = null);
 
 /// <summary>One result per requested name, in request order, all from one model version.</summary>

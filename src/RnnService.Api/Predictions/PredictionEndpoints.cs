@@ -44,13 +44,14 @@ public static class PredictionEndpoints
     /// Cyrillic and Greek names are romanised first. The response names the model version that answered.
     /// </remarks>
     /// <response code="200">The languages with their probabilities.</response>
-    /// <response code="400">The name is missing, too long, or has no letter; or the JSON is malformed.</response>
+    /// <response code="400">The name is missing, too long, or has no letter; the prior is not one the model can answer with; or the JSON is malformed.</response>
     /// <response code="503">No valid model is loaded.</response>
     public static JsonHttpResult<PredictionResponse> Predict(
         [FromBody] PredictionRequest request, PredictionService predictions, ClientLimits limits, HttpContext context)
     {
         limits.TakeNames(context, 1);
-        return TypedResults.Json(predictions.Predict(NameNormalizer.Tidy(request.Name!), request.Top, request.Coverage), PredictionJsonContext.Default.PredictionResponse);
+        return TypedResults.Json(
+            predictions.Predict(NameNormalizer.Tidy(request.Name!), request.Top, request.Coverage, request.Prior), PredictionJsonContext.Default.PredictionResponse);
     }
 
     /// <summary>Language probabilities for up to 1,000 names at once.</summary>
@@ -60,7 +61,7 @@ public static class PredictionEndpoints
     /// than one left-padded batched TorchSharp pass (docs/performance.md).
     /// </remarks>
     /// <response code="200">One result per name, in order.</response>
-    /// <response code="400">A name is invalid (the error names its index), or there are more than 1,000.</response>
+    /// <response code="400">A name is invalid (the error names its index), there are more than 1,000, or the prior is not one the model can answer with.</response>
     /// <response code="503">No valid model is loaded, or too many batch and explain requests are waiting.</response>
     public static async Task<JsonHttpResult<BatchPredictionResponse>> PredictBatch(
         [FromBody] BatchPredictionRequest request, PredictionService predictions, ClientLimits limits, HttpContext context)
@@ -68,7 +69,7 @@ public static class PredictionEndpoints
         limits.TakeNames(context, request.Names!.Count);
         using var turn = await limits.EnterBulkAsync(context.RequestAborted);
         return TypedResults.Json(
-            predictions.PredictBatch(request.Names!.Select(name => NameNormalizer.Tidy(name!)).ToArray(), request.Ids, request.Top, request.Coverage),
+            predictions.PredictBatch(request.Names!.Select(name => NameNormalizer.Tidy(name!)).ToArray(), request.Ids, request.Top, request.Coverage, request.Prior),
             PredictionJsonContext.Default.BatchPredictionResponse);
     }
 
@@ -79,13 +80,13 @@ public static class PredictionEndpoints
     /// POST /api/predictions for the same name.
     /// </remarks>
     /// <response code="200">One step per character, then the final prediction.</response>
-    /// <response code="400">The name is missing, too long, or has no letter; or the JSON is malformed.</response>
+    /// <response code="400">The name is missing, too long, or has no letter; the prior is not one the model can answer with; or the JSON is malformed.</response>
     /// <response code="503">No valid model is loaded.</response>
     public static async Task<JsonHttpResult<ExplainResponse>> Explain(
         [FromBody] ExplainRequest request, PredictionService predictions, ClientLimits limits, HttpContext context)
     {
         limits.TakeNames(context, 1);
         using var turn = await limits.EnterBulkAsync(context.RequestAborted);
-        return TypedResults.Json(predictions.Explain(NameNormalizer.Tidy(request.Name!), request.Top), PredictionJsonContext.Default.ExplainResponse);
+        return TypedResults.Json(predictions.Explain(NameNormalizer.Tidy(request.Name!), request.Top, request.Prior), PredictionJsonContext.Default.ExplainResponse);
     }
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using RnnService.Core.Training;
 
 namespace RnnService.Api.Training;
 
@@ -16,9 +17,9 @@ public sealed class TrainingOptions
     public int JobsKept { get; set; } = 20;
 
     /// <summary>
-    /// Promotion rule: a new model becomes current unless its validation macro-F1 is more than this much below the
-    /// served model's. 1 promotes every model.
+    /// Promotion rule (<see cref="Promotion"/>): a new model becomes current unless its validation macro-F1 is more
+    /// than this much below the served model's on the same names. 1 promotes every comparable model.
     /// </summary>
     [Range(0.0, 1.0)]
-    public double PromotionTolerance { get; set; } = 0.02;
+    public double PromotionTolerance { get; set; } = Promotion.DefaultTolerance;
 }

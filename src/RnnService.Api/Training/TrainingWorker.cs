@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Options;
 using RnnService.Api.Hosting;
 using RnnService.Api.Models;
@@ -60,7 +59,7 @@ public sealed class TrainingWorker(
             var progress = new EpochProgress(job, metrics, logger);
             var dataDirectory = environment.ContentRootRelative(options.Value.DataDirectory);
             var manifest = runner.TrainAndPublish(dataDirectory, job.Config, progress, cancellationToken);
-            var (promote, note) = Promotion.Decide(manifest, host.Current, options.Value.PromotionTolerance);
+            var (promote, note) = runner.DecidePromotion(manifest, host.Current, dataDirectory, options.Value.PromotionTolerance);
             if (promote) host.Activate(manifest.Version);
             job.MarkSucceeded(time.GetUtcNow(), manifest.Version, promote, note);
             logger.LogInformation("Training job {Job} published version {Version}; {Note}", job.Id, manifest.Version, note);
@@ -91,23 +90,5 @@ public sealed class TrainingWorker(
                 "Training job {Job} epoch {Epoch}/{Epochs}: train loss {TrainingLoss:F4} acc {TrainingAccuracy:F4}, validation loss {ValidationLoss:F4} acc {ValidationAccuracy:F4}",
                 job.Id, r.Epoch, r.Epochs, r.TrainingLoss, r.TrainingAccuracy, r.ValidationLoss, r.ValidationAccuracy);
         }
-    }
-}
-
-/// <summary>
-/// The promotion rule: a new model becomes current unless its validation macro-F1 is more than the tolerance below the
-/// served model's, so a retraining never silently makes the service worse for small languages.
-/// </summary>
-public static class Promotion
-{
-    public static (bool Promote, string Note) Decide(ModelManifest candidate, ModelManifest? serving, double tolerance)
-    {
-        if (serving is null) return (true, "promoted: no model was being served");
-        var (candidateF1, servingF1) = (candidate.Metrics.Validation.MacroF1, serving.Metrics.Validation.MacroF1);
-        var comparison = string.Create(CultureInfo.InvariantCulture,
-            $"validation macro-F1 {candidateF1:F4} vs {servingF1:F4} of version {serving.Version}, tolerance {tolerance}");
-        return candidateF1 >= servingF1 - tolerance
-            ? (true, "promoted: " + comparison)
-            : (false, "not promoted (activate it explicitly to serve it): " + comparison);
     }
 }

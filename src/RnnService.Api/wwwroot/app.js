@@ -20,6 +20,7 @@ const $ = (id) => document.getElementById(id);
 
 const nameInput = $('name');
 const coverageSelect = $('coverage');
+const priorSelect = $('prior');
 let debounceTimer;
 let sequence = 0;
 let inFlight = null;
@@ -41,6 +42,12 @@ coverageSelect.addEventListener('change', () => {
   predict({ reexplain: false });
 });
 
+// Another prior changes every probability, the explanation's too.
+priorSelect.addEventListener('change', () => {
+  clearTimeout(debounceTimer);
+  predict();
+});
+
 async function predict({ reexplain = true } = {}) {
   const name = nameInput.value;
   inFlight?.abort();
@@ -52,11 +59,12 @@ async function predict({ reexplain = true } = {}) {
   inFlight = new AbortController();
   const signal = inFlight.signal;
   const coverage = Number(coverageSelect.value);
+  const prior = priorSelect.value;
   const explain = reexplain || explained?.name !== name;
   $('predict').setAttribute('aria-busy', 'true');
   const [prediction, explanation] = await Promise.allSettled([
-    api('POST', '/api/predictions', { body: { name, top: TOP_BARS, coverage }, signal }),
-    explain ? api('POST', '/api/predictions/explain', { body: { name, top: 100 }, signal }) : null,
+    api('POST', '/api/predictions', { body: { name, top: TOP_BARS, coverage, prior }, signal }),
+    explain ? api('POST', '/api/predictions/explain', { body: { name, top: 100, prior }, signal }) : null,
   ]);
   if (run !== sequence) return;  // a newer name is on its way
   $('predict').removeAttribute('aria-busy');
@@ -135,9 +143,8 @@ function renderPrediction(result) {
   const level = `${Math.round(set.coverage * 100)}%`;
   const names = set.languages.map((language) => el('strong', { class: 'set-language', 'data-language': language, text: language }));
   const listed = names.flatMap((node, i) => (i === 0 ? [node] : [i === names.length - 1 ? ' or ' : ', ', node]));
-  const tested = servedManifest?.version === result.modelVersion
-    ? servedManifest.calibration?.predictionSets?.find((s) => s.coverage === set.coverage)
-    : null;
+  const calibration = servedManifest?.version === result.modelVersion ? servedManifest.calibration : null;
+  const tested = (calibration?.priors?.find((p) => p.prior === result.prior) ?? calibration)?.predictionSets?.find((s) => s.coverage === set.coverage);
   $('predict-facts').replaceChildren(
     el('dt', { text: 'Confidence' }),
     el('dd', { id: 'predict-confidence', 'data-confidence': result.confidence },
@@ -145,7 +152,7 @@ function renderPrediction(result) {
     el('dt', { text: 'Prediction set' }),
     el('dd', { id: 'predict-set', 'data-coverage': set.coverage, 'data-size': set.languages.length },
       names.length === 1 ? `With ${level} confidence the language is ` : `With ${level} confidence the language is one of: `, listed, '.',
-      tested ? el('span', { class: 'hint-inline', text: ` On the test names, ${level} sets held the true language ${percent(tested.testCoverage)} of the time.` }) : null));
+      tested ? el('span', { class: 'hint-inline', text: ` On the test names${result.prior === 'uniform' ? ', every language weighing alike' : ''}, ${level} sets held the true language ${percent(tested.testCoverage)} of the time.` }) : null));
 
   const items = result.languages.map((l) => ({ label: l.language, value: l.probability, text: percent(l.probability) }));
   draw('predict', () => barChart($('predict-chart'), items, {
@@ -297,6 +304,10 @@ async function loadModel() {
   if (current.status === 'fulfilled') {
     showError($('model-error'), null);
     servedManifest = current.value;
+    // A format-1 version answers only with the data prior.
+    const uniform = priorSelect.querySelector('option[value="uniform"]');
+    uniform.disabled = !current.value.prior;
+    if (uniform.disabled && priorSelect.value !== 'data') priorSelect.value = 'data';
     renderModel(current.value);
   } else {
     showError($('model-error'), current.reason);
@@ -396,7 +407,9 @@ function renderConfusion(languages, matrix) {
   $('model-confusion').replaceChildren(map);
 }
 
-/** Temperature, NLL and ECE before and after it, the reliability diagram and the prediction sets' coverage. */
+const PRIORS = { data: 'As in the data', uniform: 'All alike' };
+
+/** Temperature, NLL and ECE before and after it, the reliability diagram, each prior's figures and the prediction sets' coverage. */
 function renderCalibration(calibration) {
   const panel = $('calibration');
   if (!calibration) {
@@ -426,6 +439,14 @@ function renderCalibration(calibration) {
     el('td', { text: bin.count }),
     el('td', { text: percent(bin.confidence) }),
     el('td', { text: percent(bin.accuracy) }))));
+
+  const priors = calibration.priors ?? [];
+  $('prior-none').hidden = priors.length > 0;
+  $('prior-table').hidden = priors.length === 0;
+  $('prior-table').tBodies[0].replaceChildren(...priors.map((answered) => el('tr', { 'data-prior': answered.prior },
+    el('th', { scope: 'row', text: PRIORS[answered.prior] ?? answered.prior }),
+    el('td', { text: fixed(answered.testEce) }),
+    el('td', { text: answered.predictionSets.map((set) => percent(set.testCoverage)).join(' / ') }))));
 
   $('coverage-table').tBodies[0].replaceChildren(...(calibration.predictionSets ?? []).map((set) => el('tr', { 'data-coverage': set.coverage },
     el('th', { scope: 'row', text: `${Math.round(set.coverage * 100)}%` }),

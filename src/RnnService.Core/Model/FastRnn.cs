@@ -89,8 +89,29 @@ public sealed class FastRnn
     /// </summary>
     public void Predict(ReadOnlySpan<int> encodedName, Span<double> probabilities, double temperature = 1)
     {
-        if (probabilities.Length != LanguageCount) throw new ArgumentException($"Needs room for exactly {LanguageCount} probabilities.", nameof(probabilities));
-        if (!(temperature > 0) || double.IsInfinity(temperature)) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "Must be positive and finite.");
+        CheckTemperature(temperature);
+        Logits(encodedName, probabilities);
+        Softmax(probabilities, temperature);
+    }
+
+    /// <summary>
+    /// <see cref="Predict(ReadOnlySpan{int}, Span{double}, double)"/> of one normalised name, encoded on the stack with
+    /// <paramref name="vocabulary"/> (the model's own). Allocates nothing on the managed heap.
+    /// </summary>
+    public void Predict(string normalizedName, Vocabulary vocabulary, Span<double> probabilities, double temperature = 1)
+    {
+        CheckTemperature(temperature);
+        Logits(normalizedName, vocabulary, probabilities);
+        Softmax(probabilities, temperature);
+    }
+
+    /// <summary>
+    /// The logits V·h_T + c of one encoded name into <paramref name="logits"/> (length <see cref="LanguageCount"/>):
+    /// the output before temperature and softmax, for callers that adjust it first. Allocates nothing on the managed heap.
+    /// </summary>
+    public void Logits(ReadOnlySpan<int> encodedName, Span<double> logits)
+    {
+        if (logits.Length != LanguageCount) throw new ArgumentException($"Needs room for exactly {LanguageCount} logits.", nameof(logits));
 
         var length = 2 * paddedHidden;
         float[]? rented = null;
@@ -100,7 +121,7 @@ public sealed class FastRnn
             var h = scratch[..paddedHidden];
             var next = scratch.Slice(paddedHidden, paddedHidden);
             Encode(encodedName, h, next);
-            Readout(h[..HiddenSize], probabilities, temperature);
+            Readout(h[..HiddenSize], logits);
         }
         finally
         {
@@ -109,10 +130,10 @@ public sealed class FastRnn
     }
 
     /// <summary>
-    /// <see cref="Predict(ReadOnlySpan{int}, Span{double}, double)"/> of one normalised name, encoded on the stack with
+    /// <see cref="Logits(ReadOnlySpan{int}, Span{double})"/> of one normalised name, encoded on the stack with
     /// <paramref name="vocabulary"/> (the model's own). Allocates nothing on the managed heap.
     /// </summary>
-    public void Predict(string normalizedName, Vocabulary vocabulary, Span<double> probabilities, double temperature = 1)
+    public void Logits(string normalizedName, Vocabulary vocabulary, Span<double> logits)
     {
         ArgumentNullException.ThrowIfNull(normalizedName);
         ArgumentNullException.ThrowIfNull(vocabulary);
@@ -124,7 +145,7 @@ public sealed class FastRnn
         {
             encoded = encoded[..normalizedName.Length];
             for (var i = 0; i < encoded.Length; i++) encoded[i] = vocabulary.IndexOf(normalizedName[i]);
-            Predict(encoded, probabilities, temperature);
+            Logits(encoded, logits);
         }
         finally
         {
@@ -149,25 +170,25 @@ public sealed class FastRnn
     }
 
     /// <summary>
-    /// After each character of one normalised name: the hidden state h_t and the probabilities if the name ended there.
-    /// Each step runs the very code of <see cref="Predict(ReadOnlySpan{int}, Span{double}, double)"/> (encode, read out)
-    /// on the prefix read so far, so the last step is exactly the prediction. Quadratic in the name's length, which
+    /// After each character of one normalised name: the hidden state h_t and the logits if the name ended there.
+    /// Each step runs the very code of <see cref="Logits(ReadOnlySpan{int}, Span{double})"/> (encode, read out) on the
+    /// prefix read so far, so the last step is exactly the name's logits. Quadratic in the name's length, which
     /// validation keeps short.
     /// </summary>
-    public (float[] Hidden, double[] Probabilities)[] Explain(string normalizedName, Vocabulary vocabulary, double temperature = 1)
+    public (float[] Hidden, double[] Logits)[] Explain(string normalizedName, Vocabulary vocabulary)
     {
         ArgumentNullException.ThrowIfNull(normalizedName);
         ArgumentNullException.ThrowIfNull(vocabulary);
         var encoded = vocabulary.Encode(normalizedName);
-        var steps = new (float[] Hidden, double[] Probabilities)[encoded.Length];
+        var steps = new (float[] Hidden, double[] Logits)[encoded.Length];
         var h = new float[paddedHidden];
         var next = new float[paddedHidden];
         for (var t = 0; t < encoded.Length; t++)
         {
             Encode(encoded.AsSpan(0, t + 1), h, next);
-            var probabilities = new double[LanguageCount];
-            Readout(h.AsSpan(0, HiddenSize), probabilities, temperature);
-            steps[t] = (h[..HiddenSize], probabilities);
+            var logits = new double[LanguageCount];
+            Readout(h.AsSpan(0, HiddenSize), logits);
+            steps[t] = (h[..HiddenSize], logits);
         }
         return steps;
     }
@@ -293,15 +314,17 @@ public sealed class FastRnn
         }
     }
 
-    /// <summary>softmax((V·h + c) / temperature) into <paramref name="probabilities"/>, in double precision after the products.</summary>
-    private void Readout(ReadOnlySpan<float> h, Span<double> probabilities, double temperature)
+    /// <summary>The logits V·h + c into <paramref name="logits"/>, in double precision after the products.</summary>
+    private void Readout(ReadOnlySpan<float> h, Span<double> logits)
     {
         ReadOnlySpan<float> v = readout;
-        for (var k = 0; k < probabilities.Length; k++)
-        {
-            var logit = TensorPrimitives.Dot(v.Slice(k * h.Length, h.Length), h) + (bias is null ? 0 : bias[k]);
-            probabilities[k] = logit / temperature;
-        }
+        for (var k = 0; k < logits.Length; k++) logits[k] = TensorPrimitives.Dot(v.Slice(k * h.Length, h.Length), h) + (bias is null ? 0 : bias[k]);
+    }
+
+    /// <summary>softmax(values / temperature), in place.</summary>
+    public static void Softmax(Span<double> probabilities, double temperature)
+    {
+        if (temperature != 1) TensorPrimitives.Divide(probabilities, temperature, probabilities);
         var max = TensorPrimitives.Max<double>(probabilities);
         TensorPrimitives.Subtract(probabilities, max, probabilities);              // exp never overflows
         TensorPrimitives.Exp(probabilities, probabilities);
@@ -321,6 +344,11 @@ public sealed class FastRnn
             for (var j = 0; j < columns; j++) transposed[(first + j) * paddedRows + i] = matrix[i * columns + j];
         }
         return transposed;
+    }
+
+    private static void CheckTemperature(double temperature)
+    {
+        if (!(temperature > 0) || double.IsInfinity(temperature)) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "Must be positive and finite.");
     }
 
     private static int RoundUp(int size) => (size + Block - 1) / Block * Block;

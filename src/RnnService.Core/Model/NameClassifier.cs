@@ -30,13 +30,25 @@ public sealed class NameClassifier(CharRnn model, Vocabulary vocabulary, IReadOn
     public void Predict(string normalizedName, Span<double> probabilities) => fast.Predict(normalizedName, Vocabulary, probabilities, Temperature);
 
     /// <summary>
-    /// How the RNN reads one normalised name, character by character: after each character, the hidden state h_t and
-    /// the probabilities the model would give if the name ended there. The last step is exactly <see cref="Predict"/>'s answer.
+    /// The logits of one normalised name into <paramref name="logits"/>: the output before temperature and softmax, for
+    /// callers that adjust it first (a prior). Allocates nothing.
+    /// </summary>
+    public void Logits(string normalizedName, Span<double> logits) => fast.Logits(normalizedName, Vocabulary, logits);
+
+    /// <summary>
+    /// How the RNN reads one normalised name, character by character: after each character, the hidden state h_t, the
+    /// logits, and the probabilities the model would give if the name ended there. The last step is exactly
+    /// <see cref="Predict(string, Span{double})"/>'s answer.
     /// </summary>
     public IReadOnlyList<ExplainedStep> Explain(string normalizedName) =>
-        fast.Explain(normalizedName, Vocabulary, Temperature)
-            .Select((step, t) => new ExplainedStep(
-                normalizedName[t], Vocabulary.Contains(normalizedName[t]), Array.ConvertAll(step.Hidden, value => (double)value), step.Probabilities))
+        fast.Explain(normalizedName, Vocabulary)
+            .Select((step, t) =>
+            {
+                var probabilities = step.Logits.ToArray();
+                FastRnn.Softmax(probabilities, Temperature);
+                return new ExplainedStep(
+                    normalizedName[t], Vocabulary.Contains(normalizedName[t]), Array.ConvertAll(step.Hidden, value => (double)value), step.Logits, probabilities);
+            })
             .ToArray();
 
     /// <summary>The same probabilities from TorchSharp, in one left-padded batched forward pass.</summary>
@@ -57,8 +69,9 @@ public sealed class NameClassifier(CharRnn model, Vocabulary vocabulary, IReadOn
 
 /// <summary>The RNN after reading one more character.</summary>
 /// <param name="Hidden">h_t, the partial result so far (the name's embedding after the last character).</param>
+/// <param name="Logits">V·h_t + c, in language order.</param>
 /// <param name="Probabilities">softmax((V·h_t + c) / T): the answer if the name ended here, in language order.</param>
-public sealed record ExplainedStep(char Character, bool Known, double[] Hidden, double[] Probabilities)
+public sealed record ExplainedStep(char Character, bool Known, double[] Hidden, double[] Logits, double[] Probabilities)
 {
     public double Norm => Math.Sqrt(Hidden.Sum(value => value * value));
 }

@@ -42,7 +42,34 @@ public static class ManifestRules
         }
         return EvaluationProblem(manifest.Metrics.Test, "metrics.test", languageCount)
             ?? EvaluationProblem(manifest.Metrics.Validation, "metrics.validation", languageCount)
-            ?? CalibrationProblem(manifest.Calibration);
+            ?? CalibrationProblem(manifest.Calibration)
+            ?? PriorProblem(manifest);
+    }
+
+    /// <summary>
+    /// What a format-2 manifest needs for answering with a prior: a positive training frequency and class weight for
+    /// each language, and a threshold in [0, 1] per language at every coverage level. A format-1 manifest answers only
+    /// with the data prior and one threshold for all languages, so it needs none of this.
+    /// </summary>
+    private static (string, string)? PriorProblem(ModelManifest manifest)
+    {
+        if (manifest.Format == ModelManifest.FirstFormat) return null;
+        static bool Positive(IReadOnlyDictionary<string, double> values, string language) =>
+            values.TryGetValue(language, out var value) && value > 0 && double.IsFinite(value);
+        if (manifest.Prior is not { } prior) return ("prior", "is missing (format 2 records the training frequencies)");
+        if (!manifest.Languages.All(language => Positive(prior.Frequencies, language))) return ("prior.frequencies", "must give every language a positive share");
+        if (!manifest.Languages.All(language => Positive(prior.ClassWeights, language))) return ("prior.classWeights", "must give every language a positive weight");
+        foreach (var level in manifest.Calibration.PredictionSets)
+        {
+            var field = string.Create(CultureInfo.InvariantCulture, $"calibration.predictionSets (coverage {level.Coverage}).languages");
+            if (level.Languages is not { } thresholds) return (field, "is missing (format 2 has a threshold per language)");
+            if (thresholds.Count != manifest.Languages.Count || !manifest.Languages.All(language => thresholds.Count(threshold => threshold.Language == language) == 1))
+            {
+                return (field, "must give every language one threshold");
+            }
+            if (!thresholds.All(threshold => IsFraction(threshold.Threshold))) return (field, "thresholds must be between 0 and 1");
+        }
+        return null;
     }
 
     private static (string, string)? EvaluationProblem(EvaluationResult result, string field, int languageCount)

@@ -18,12 +18,59 @@ public sealed record ModelMetrics(
     IReadOnlyList<EpochReport> History);
 
 /// <summary>
+/// How common each language was when the model learned, which is what a caller's prior is measured against.
+/// </summary>
+/// <param name="Frequencies">Each language's share of the training names: the prior a request gets with <c>"prior": "data"</c>.</param>
+/// <param name="ClassWeights">
+/// Each language's weight in the training loss. A class-weighted cross-entropy fits the logits to the prior
+/// frequency × weight (normalised), not to the frequencies; serving adjusts for both (see <see cref="Serving.LanguagePrior"/>).
+/// </param>
+public sealed record TrainingPrior(IReadOnlyDictionary<string, double> Frequencies, IReadOnlyDictionary<string, double> ClassWeights)
+{
+    /// <summary>The prior of a model trained on <paramref name="trainingCounts"/> names per language with these class weights.</summary>
+    public static TrainingPrior From(IReadOnlyList<string> languages, IReadOnlyList<int> trainingCounts, IReadOnlyList<double> classWeights)
+    {
+        var total = (double)trainingCounts.Sum();
+        return new TrainingPrior(
+            languages.Select((language, k) => (language, trainingCounts[k] / total)).ToDictionary(pair => pair.language, pair => pair.Item2, StringComparer.Ordinal),
+            languages.Select((language, k) => (language, classWeights[k])).ToDictionary(pair => pair.language, pair => pair.Item2, StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// The term a prior adds to the calibrated logits: log q_k − log π'_k per language (model order), with q the
+    /// caller's relative <paramref name="weights"/> (−∞ where a weight is 0) and π'_k ∝ frequency_k × weight_k the
+    /// prior the class-weighted loss fitted the logits to. Constants are left out: softmax ignores them.
+    /// </summary>
+    public double[] Adjustment(IReadOnlyList<string> languages, IReadOnlyList<double> weights) =>
+        languages.Select((language, k) => Math.Log(weights[k]) - Math.Log(Frequencies[language] * ClassWeights[language])).ToArray();
+
+    /// <summary>The adjustment of the data prior, q = the frequencies: −log(class weight).</summary>
+    public double[] DataAdjustment(IReadOnlyList<string> languages) => Adjustment(languages, languages.Select(language => Frequencies[language]).ToArray());
+
+    /// <summary>The adjustment of the uniform prior, every language alike.</summary>
+    public double[] UniformAdjustment(IReadOnlyList<string> languages) => Adjustment(languages, languages.Select(_ => 1.0).ToArray());
+
+    /// <summary>The priors a request can name, with their adjustments; the data prior first.</summary>
+    public IReadOnlyList<(string Name, double[] Adjustment)> NamedAdjustments(IReadOnlyList<string> languages) =>
+        [(DataName, DataAdjustment(languages)), (UniformName, UniformAdjustment(languages))];
+
+    public const string DataName = "data";
+    public const string UniformName = "uniform";
+}
+
+/// <summary>
 /// Everything needed to rebuild and judge one model version; stored as <c>manifest.json</c> beside the weights.
 /// Loading takes the architecture from here, never from today's settings.
 /// </summary>
 public sealed record ModelManifest
 {
-    public const int CurrentFormat = 1;
+    /// <summary>
+    /// Format 2 adds <see cref="Prior"/> and per-language prediction-set thresholds, which a prior other than the data's
+    /// needs. Format 1 (no prior, one threshold for all languages) still loads and answers with the data prior.
+    /// </summary>
+    public const int CurrentFormat = 2;
+
+    public const int FirstFormat = 1;
 
     public int Format { get; init; } = CurrentFormat;
     public int Version { get; init; }
@@ -43,6 +90,9 @@ public sealed record ModelManifest
 
     /// <summary>The temperature every prediction is served with, and calibration and prediction-set figures on test.</summary>
     public required CalibrationReport Calibration { get; init; }
+
+    /// <summary>The training frequencies and class weights (format 2; null in format 1).</summary>
+    public TrainingPrior? Prior { get; init; }
 
     /// <summary>SHA-256 of the weights file, checked on every load.</summary>
     public string WeightsSha256 { get; init; } = "";

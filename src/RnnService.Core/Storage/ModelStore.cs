@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RnnService.Core.Data;
 using RnnService.Core.Model;
+using RnnService.Core.Serving;
 
 namespace RnnService.Core.Storage;
 
@@ -354,9 +355,9 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
         {
             throw new ModelLoadException($"{path}: manifest cannot be read ({exception.Message}).", exception);
         }
-        if (manifest is null || manifest.Format != ModelManifest.CurrentFormat || manifest.Version != version)
+        if (manifest is null || manifest.Format is < ModelManifest.FirstFormat or > ModelManifest.CurrentFormat || manifest.Version != version)
         {
-            throw new ModelLoadException($"{path}: not a format-{ModelManifest.CurrentFormat} manifest of version {version}.");
+            throw new ModelLoadException($"{path}: not a format {ModelManifest.FirstFormat}–{ModelManifest.CurrentFormat} manifest of version {version}.");
         }
         if (ManifestRules.FirstProblem(manifest) is var (field, problem))
         {
@@ -406,6 +407,9 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
 /// <summary>A verified model version with its manifest; disposing it frees the model's native memory.</summary>
 public sealed record LoadedModel(ModelManifest Manifest, NameClassifier Classifier) : IDisposable
 {
+    /// <summary>Answers names with this version: prior, temperature, ranking, prediction sets, abstention.</summary>
+    public Predictor Predictor { get; } = new(Manifest, Classifier);
+
     public void Dispose() => Classifier.Dispose();
 }
 

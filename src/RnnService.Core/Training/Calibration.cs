@@ -1,12 +1,37 @@
+using RnnService.Core.Model;
+
 namespace RnnService.Core.Training;
 
 /// <summary>Test-split examples whose top probability fell in (Lower, Upper]: how confident the model was, how often right.</summary>
-public sealed record ReliabilityBin(double Lower, double Upper, int Count, double Confidence, double Accuracy);
+/// <param name="Weight">
+/// The bin's share of the test split reweighted to a prior (importance weights), which the calibration error weighs
+/// bins by; null when every example weighs alike (then <see cref="Count"/> does).
+/// </param>
+public sealed record ReliabilityBin(double Lower, double Upper, int Count, double Confidence, double Accuracy, double? Weight = null);
 
-/// <summary>A split-conformal prediction-set level: the probability threshold fitted on validation, and what it achieved on test.</summary>
-public sealed record PredictionSetLevel(double Coverage, double Threshold, double TestCoverage, double TestAverageSize);
+/// <summary>
+/// A split-conformal prediction-set level: the probability thresholds fitted on validation, and what they achieved on
+/// test (data prior). Format 1 has one <see cref="Threshold"/> for every language; format 2 has one per language in
+/// <see cref="Languages"/> (class-conditional), and <see cref="Threshold"/> is the pooled one that stands in for
+/// languages with too few validation names.
+/// </summary>
+public sealed record PredictionSetLevel(
+    double Coverage, double Threshold, double TestCoverage, double TestAverageSize, IReadOnlyList<LanguageThreshold>? Languages = null);
+
+/// <summary>One language's prediction-set threshold at one coverage level, and its coverage on the test split.</summary>
+/// <param name="Threshold">The language joins the set when its data-prior probability reaches this.</param>
+/// <param name="ValidationNames">Validation names of this language the threshold was fitted on.</param>
+/// <param name="Pooled">True when they were too few for a threshold of its own, so the pooled threshold stands in and the coverage is not guaranteed.</param>
+/// <param name="TestCoverage">Share of this language's test names whose set held it (data prior).</param>
+public sealed record LanguageThreshold(string Language, double Threshold, int ValidationNames, bool Pooled, double TestCoverage, int TestNames);
 
 /// <summary>How far a model's probabilities can be trusted: the fitted temperature and its effect, measured on the test split.</summary>
+/// <param name="TestNllBefore">Test NLL of the raw logits (no temperature, no prior correction).</param>
+/// <param name="TestNllAfter">Test NLL of the served data-prior probabilities.</param>
+/// <param name="Priors">
+/// Format 2: per prior a request may name ("data", "uniform"), the calibration error and prediction-set coverage on the
+/// test split reweighted so that its languages follow that prior. Null in format 1.
+/// </param>
 public sealed record CalibrationReport(
     double Temperature,
     double TestNllBefore,
@@ -14,13 +39,36 @@ public sealed record CalibrationReport(
     double TestEceBefore,
     double TestEceAfter,
     IReadOnlyList<ReliabilityBin> TestReliability,
-    IReadOnlyList<PredictionSetLevel> PredictionSets);
+    IReadOnlyList<PredictionSetLevel> PredictionSets,
+    IReadOnlyList<PriorCalibration>? Priors = null);
 
 /// <summary>
-/// Post-hoc calibration from logits: a temperature T fitted on validation (softmax(logits / T) is served everywhere),
-/// expected calibration error, and split-conformal prediction sets (every language whose probability reaches a threshold
-/// fitted on validation for the wanted coverage).
+/// How well the answers under one prior hold on the test split reweighted to that prior: each test name weighs
+/// q(language) / (its language's share of the test split), so under "uniform" every language counts equally.
 /// </summary>
+/// <param name="TestEce">Expected calibration error (15 bins) of the probabilities this prior answers, importance-weighted.</param>
+public sealed record PriorCalibration(string Prior, double TestEce, IReadOnlyList<ReliabilityBin> TestReliability, IReadOnlyList<PriorCoverage> PredictionSets);
+
+/// <summary>One coverage level under one prior, on the reweighted test split.</summary>
+/// <param name="TestCoverage">Weighted share of test names whose set held the true language.</param>
+/// <param name="TestAverageSize">Weighted mean number of languages in a set.</param>
+public sealed record PriorCoverage(double Coverage, double TestCoverage, double TestAverageSize);
+
+/// <summary>
+/// Post-hoc calibration from logits: a temperature T fitted on validation, expected calibration error, and
+/// class-conditional (Mondrian) split-conformal prediction sets, each language with its own threshold fitted on its
+/// validation names.
+/// </summary>
+/// <remarks>
+/// Served probabilities under a prior are softmax(z / T + a), with a the prior's adjustment (log q − log π', see
+/// <see cref="Serving.LanguagePrior"/>); T is fitted with the data prior's adjustment, on validation names, which
+/// follow the data's mix. A language's prediction-set score is its data-prior probability, whatever prior answers: as
+/// label shift leaves p(name | language) alone, a threshold fitted on one language's validation names covers that
+/// language with the same probability under any prior. With fewer validation names than the level needs
+/// (⌈(n+1)·coverage⌉ > n), a language has no threshold of its own; the pooled one stands in, fitted on every
+/// validation name with each language weighing alike, so it aims at the coverage of an average language, without a
+/// guarantee for that one (the manifest marks it <see cref="LanguageThreshold.Pooled"/>).
+/// </remarks>
 public static class Calibration
 {
     /// <summary>Coverage levels a request may ask prediction sets for; the first is not the default, 0.9 is.</summary>
@@ -28,30 +76,73 @@ public static class Calibration
 
     public const int ReliabilityBins = 15;
 
-    /// <summary>Fits the temperature and the prediction-set thresholds on validation, and reports their effect on test.</summary>
+    /// <summary>
+    /// Fits the temperature and the per-language prediction-set thresholds on validation, and reports their effect on
+    /// test, under each prior in <paramref name="priors"/> (the first is the data prior: its name and adjustment).
+    /// </summary>
     public static CalibrationReport Fit(
-        IReadOnlyList<double[]> validationLogits, IReadOnlyList<int> validationLabels, IReadOnlyList<double[]> testLogits, IReadOnlyList<int> testLabels)
+        IReadOnlyList<string> languages,
+        IReadOnlyList<double[]> validationLogits,
+        IReadOnlyList<int> validationLabels,
+        IReadOnlyList<double[]> testLogits,
+        IReadOnlyList<int> testLabels,
+        IReadOnlyList<(string Name, double[] Adjustment)> priors)
     {
-        var temperature = FitTemperature(validationLogits, validationLabels);
-        var validation = validationLogits.Select(logits => Softmax(logits, temperature)).ToArray();
-        var testBefore = testLogits.Select(logits => Softmax(logits, 1)).ToArray();
-        var testAfter = testLogits.Select(logits => Softmax(logits, temperature)).ToArray();
-        var reliability = Reliability(testAfter, testLabels);
-        var levels = CoverageLevels.Select(coverage =>
+        var data = priors[0].Adjustment;
+        var temperature = FitTemperature(validationLogits, validationLabels, data);
+        var validation = Probabilities(validationLogits, temperature, data);
+        var testData = Probabilities(testLogits, temperature, data);
+        var levels = CoverageLevels.Select(coverage => Level(languages, coverage, validation, validationLabels, testData, testLabels)).ToArray();
+        var testShares = Shares(testLabels, languages.Count);
+        var priorReports = priors.Select(prior =>
         {
-            var threshold = ConformalThreshold(validation, validationLabels, coverage);
-            var sets = testAfter.Select(probabilities => PredictionSet(probabilities, threshold)).ToArray();
-            var covered = sets.Where((set, i) => set.Contains(testLabels[i])).Count();
-            return new PredictionSetLevel(coverage, threshold, Ratio(covered, sets.Length), sets.Length == 0 ? 0 : sets.Average(set => set.Length));
+            var answered = prior.Adjustment == data ? testData : Probabilities(testLogits, temperature, prior.Adjustment);
+            var weights = ImportanceWeights(testLabels, testShares, Shares(prior.Adjustment, data, testShares));
+            var reliability = Reliability(answered, testLabels, weights);
+            var coverages = levels.Select(level =>
+            {
+                var thresholds = level.Languages!.Select(language => language.Threshold).ToArray();
+                var (covered, size) = (0.0, 0.0);
+                for (var i = 0; i < answered.Length; i++)
+                {
+                    var set = PredictionSet(answered[i], testData[i], thresholds, prior.Adjustment);
+                    if (set.Contains(testLabels[i])) covered += weights[i];
+                    size += weights[i] * set.Length;
+                }
+                return new PriorCoverage(level.Coverage, covered / weights.Sum(), size / weights.Sum());
+            }).ToArray();
+            return new PriorCalibration(prior.Name, ExpectedCalibrationError(reliability), reliability, coverages);
         }).ToArray();
+        var reliabilityData = Reliability(testData, testLabels);
         return new CalibrationReport(
             temperature,
             NegativeLogLikelihood(testLogits, testLabels, 1),
-            NegativeLogLikelihood(testLogits, testLabels, temperature),
-            ExpectedCalibrationError(Reliability(testBefore, testLabels)),
-            ExpectedCalibrationError(reliability),
-            reliability,
-            levels);
+            NegativeLogLikelihood(testLogits, testLabels, temperature, data),
+            ExpectedCalibrationError(Reliability(testLogits.Select(logits => Softmax(logits, 1)).ToArray(), testLabels)),
+            ExpectedCalibrationError(reliabilityData),
+            reliabilityData,
+            levels,
+            priorReports);
+    }
+
+    /// <summary>One coverage level: each language's threshold on validation, and the sets' coverage on test (data prior).</summary>
+    private static PredictionSetLevel Level(
+        IReadOnlyList<string> languages, double coverage, double[][] validation, IReadOnlyList<int> validationLabels, double[][] test, IReadOnlyList<int> testLabels)
+    {
+        var pooled = PooledThreshold(validation, validationLabels, languages.Count, coverage);
+        var own = languages.Select((_, k) => ConformalThreshold(validation.Where((p, i) => validationLabels[i] == k).Select(p => p[k]), coverage)).ToArray();
+        var thresholds = own.Select(threshold => threshold ?? pooled).ToArray();
+        var noAdjustment = new double[languages.Count];
+        var sets = test.Select(probabilities => PredictionSet(probabilities, probabilities, thresholds, noAdjustment)).ToArray();
+        var perLanguage = languages.Select((language, k) =>
+        {
+            var names = Enumerable.Range(0, sets.Length).Where(i => testLabels[i] == k).ToArray();
+            return new LanguageThreshold(
+                language, thresholds[k], validationLabels.Count(label => label == k), own[k] is null,
+                Ratio(names.Count(i => sets[i].Contains(k)), names.Length), names.Length);
+        }).ToArray();
+        var covered = sets.Where((set, i) => set.Contains(testLabels[i])).Count();
+        return new PredictionSetLevel(coverage, pooled, Ratio(covered, sets.Length), sets.Length == 0 ? 0 : sets.Average(set => set.Length), perLanguage);
     }
 
     /// <summary>softmax(logits / temperature), computed stably.</summary>
@@ -63,12 +154,28 @@ public static class Calibration
         return exponentials.Select(value => value / sum).ToArray();
     }
 
-    public static double NegativeLogLikelihood(IReadOnlyList<double[]> logits, IReadOnlyList<int> labels, double temperature)
+    /// <summary>The served probabilities softmax(z / T + adjustment) of logits z, allocating nothing.</summary>
+    public static void Probabilities(ReadOnlySpan<double> logits, double temperature, ReadOnlySpan<double> adjustment, Span<double> probabilities)
+    {
+        for (var k = 0; k < probabilities.Length; k++) probabilities[k] = logits[k] / temperature + adjustment[k];
+        FastRnn.Softmax(probabilities, temperature: 1);
+    }
+
+    private static double[][] Probabilities(IReadOnlyList<double[]> logits, double temperature, double[] adjustment) =>
+        logits.Select(row =>
+        {
+            var probabilities = new double[row.Length];
+            Probabilities(row, temperature, adjustment, probabilities);
+            return probabilities;
+        }).ToArray();
+
+    /// <summary>Mean negative log-likelihood of softmax(logits / temperature + adjustment) for the true labels.</summary>
+    public static double NegativeLogLikelihood(IReadOnlyList<double[]> logits, IReadOnlyList<int> labels, double temperature, double[]? adjustment = null)
     {
         double total = 0;
         for (var i = 0; i < logits.Count; i++)
         {
-            var scaled = logits[i].Select(logit => logit / temperature).ToArray();
+            var scaled = logits[i].Select((logit, k) => logit / temperature + (adjustment?[k] ?? 0)).ToArray();
             var max = scaled.Max();
             total += max + Math.Log(scaled.Sum(value => Math.Exp(value - max))) - scaled[labels[i]];
         }
@@ -76,11 +183,12 @@ public static class Calibration
     }
 
     /// <summary>
-    /// The temperature minimising NLL. NLL is convex in 1/T, so a golden-section search over 1/T in [0.05, 20] finds it.
+    /// The temperature minimising NLL (with the served adjustment, if any). NLL is convex in 1/T, so a golden-section
+    /// search over 1/T in [0.05, 20] finds it.
     /// </summary>
-    public static double FitTemperature(IReadOnlyList<double[]> logits, IReadOnlyList<int> labels)
+    public static double FitTemperature(IReadOnlyList<double[]> logits, IReadOnlyList<int> labels, double[]? adjustment = null)
     {
-        double NllAt(double inverse) => NegativeLogLikelihood(logits, labels, 1 / inverse);
+        double NllAt(double inverse) => NegativeLogLikelihood(logits, labels, 1 / inverse, adjustment);
         var phi = (Math.Sqrt(5) - 1) / 2;
         double low = 0.05, high = 20;
         while (high - low > 1e-4)
@@ -92,57 +200,91 @@ public static class Calibration
         return 1 / ((low + high) / 2);
     }
 
-    /// <summary>Equal-width bins of top probability over (0, 1], with mean confidence and accuracy in each.</summary>
-    public static IReadOnlyList<ReliabilityBin> Reliability(IReadOnlyList<double[]> probabilities, IReadOnlyList<int> labels)
+    /// <summary>
+    /// Equal-width bins of top probability over (0, 1], with mean confidence and accuracy in each; with
+    /// <paramref name="weights"/>, weighted means and each bin's share of the weight.
+    /// </summary>
+    public static IReadOnlyList<ReliabilityBin> Reliability(IReadOnlyList<double[]> probabilities, IReadOnlyList<int> labels, IReadOnlyList<double>? weights = null)
     {
-        var (count, confidence, correct) = (new int[ReliabilityBins], new double[ReliabilityBins], new int[ReliabilityBins]);
+        var (count, mass, confidence, correct) = (new int[ReliabilityBins], new double[ReliabilityBins], new double[ReliabilityBins], new double[ReliabilityBins]);
         for (var i = 0; i < probabilities.Count; i++)
         {
             var top = probabilities[i].Max();
             var bin = Math.Clamp((int)Math.Ceiling(top * ReliabilityBins) - 1, 0, ReliabilityBins - 1);
+            var weight = weights?[i] ?? 1;
             count[bin]++;
-            confidence[bin] += top;
-            if (Array.IndexOf(probabilities[i], top) == labels[i]) correct[bin]++;
+            mass[bin] += weight;
+            confidence[bin] += weight * top;
+            if (Array.IndexOf(probabilities[i], top) == labels[i]) correct[bin] += weight;
         }
+        var total = mass.Sum();
         return Enumerable.Range(0, ReliabilityBins).Select(bin => new ReliabilityBin(
             (double)bin / ReliabilityBins, (double)(bin + 1) / ReliabilityBins, count[bin],
-            count[bin] == 0 ? 0 : confidence[bin] / count[bin], Ratio(correct[bin], count[bin]))).ToArray();
+            mass[bin] == 0 ? 0 : confidence[bin] / mass[bin], mass[bin] == 0 ? 0 : correct[bin] / mass[bin],
+            weights is null ? null : mass[bin] / total)).ToArray();
     }
 
-    /// <summary>ECE: the count-weighted mean gap between confidence and accuracy over the bins.</summary>
+    /// <summary>ECE: the mean gap between confidence and accuracy over the bins, weighted by their share of examples.</summary>
     public static double ExpectedCalibrationError(IReadOnlyList<ReliabilityBin> bins)
     {
-        var total = bins.Sum(bin => bin.Count);
-        return total == 0 ? 0 : bins.Sum(bin => bin.Count * Math.Abs(bin.Accuracy - bin.Confidence)) / total;
+        var total = bins.Sum(bin => bin.Weight ?? bin.Count);
+        return total == 0 ? 0 : bins.Sum(bin => (bin.Weight ?? bin.Count) * Math.Abs(bin.Accuracy - bin.Confidence)) / total;
     }
 
     /// <summary>
-    /// The split-conformal probability threshold for <paramref name="coverage"/> (score 1 − p(true language), the "LAC"
-    /// score): the k-th largest probability of the true language, k = ⌈(n+1)·coverage⌉. A new example's true language
-    /// then has a probability at or above it with chance at least <paramref name="coverage"/>.
+    /// The split-conformal threshold for <paramref name="coverage"/> from the scores of one language's validation names
+    /// (its probability, the "LAC" score 1 − p): the k-th largest, k = ⌈(n+1)·coverage⌉. A new name of that language
+    /// then scores at or above it with chance at least <paramref name="coverage"/>. Null when k > n: too few names.
     /// </summary>
-    public static double ConformalThreshold(IReadOnlyList<double[]> probabilities, IReadOnlyList<int> labels, double coverage)
+    public static double? ConformalThreshold(IEnumerable<double> scores, double coverage)
     {
-        var trueProbabilities = probabilities.Select((p, i) => p[labels[i]]).OrderDescending().ToArray();
-        var rank = (int)Math.Ceiling((trueProbabilities.Length + 1) * coverage);
-        return rank > trueProbabilities.Length || rank < 1 ? 0 : trueProbabilities[rank - 1];
+        var descending = scores.OrderDescending().ToArray();
+        var rank = (int)Math.Ceiling((descending.Length + 1) * coverage);
+        return rank > descending.Length || rank < 1 ? null : descending[rank - 1];
     }
 
     /// <summary>
-    /// The languages whose probability reaches the threshold, most probable first; never empty (the top language is
-    /// always in it).
+    /// The threshold that the true language's probability reaches on <paramref name="coverage"/> of the validation
+    /// names, each language weighing alike (a name weighs 1 / its language's count): the fallback for languages with
+    /// too few names of their own.
     /// </summary>
-    public static int[] PredictionSet(double[] probabilities, double threshold)
+    public static double PooledThreshold(IReadOnlyList<double[]> probabilities, IReadOnlyList<int> labels, int languageCount, double coverage)
     {
-        var ranked = Rank(probabilities);
-        return ranked[..PredictionSetSize(probabilities, ranked, threshold)];
+        var counts = new int[languageCount];
+        foreach (var label in labels) counts[label]++;
+        var present = counts.Count(count => count > 0);
+        var descending = probabilities.Select((p, i) => (Score: p[labels[i]], Weight: 1.0 / counts[labels[i]] / present)).OrderByDescending(pair => pair.Score);
+        var reached = 0.0;
+        foreach (var (score, weight) in descending)
+        {
+            reached += weight;
+            if (reached >= coverage - 1e-12) return score;
+        }
+        return 0;
     }
 
-    /// <summary>How many of the <paramref name="ranked"/> languages (<see cref="Rank"/>) the prediction set holds.</summary>
-    public static int PredictionSetSize(ReadOnlySpan<double> probabilities, ReadOnlySpan<int> ranked, double threshold)
+    /// <summary>
+    /// A class-conditional prediction set, most probable first by <paramref name="answered"/>: every language whose
+    /// data-prior probability reaches its threshold and which the prior allows (its adjustment is not −∞), and always
+    /// the top answered language.
+    /// </summary>
+    public static int[] PredictionSet(double[] answered, double[] dataProbabilities, double[] thresholds, double[] adjustment)
     {
-        var size = 1;
-        while (size < ranked.Length && probabilities[ranked[size]] >= threshold) size++;
+        var ranking = Rank(answered);
+        var set = new int[ranking.Length];
+        return set[..PredictionSet(ranking, dataProbabilities, thresholds, adjustment, set)];
+    }
+
+    /// <summary><see cref="PredictionSet(double[], double[], double[], double[])"/> into <paramref name="set"/>, given the ranking; returns its size.</summary>
+    public static int PredictionSet(
+        ReadOnlySpan<int> ranking, ReadOnlySpan<double> dataProbabilities, ReadOnlySpan<double> thresholds, ReadOnlySpan<double> adjustment, Span<int> set)
+    {
+        var size = 0;
+        for (var i = 0; i < ranking.Length; i++)
+        {
+            var k = ranking[i];
+            if (i == 0 || (!double.IsNegativeInfinity(adjustment[k]) && dataProbabilities[k] >= thresholds[k])) set[size++] = k;
+        }
         return size;
     }
 
@@ -165,6 +307,29 @@ public static class Calibration
             ranked[j] = i;
         }
     }
+
+    /// <summary>Each language's share of the labels.</summary>
+    private static double[] Shares(IReadOnlyList<int> labels, int languageCount)
+    {
+        var shares = new double[languageCount];
+        foreach (var label in labels) shares[label] += 1.0 / labels.Count;
+        return shares;
+    }
+
+    /// <summary>
+    /// The language shares a prior stands for, from its adjustment: q ∝ π_test · exp(a − a_data), since a − a_data =
+    /// log q − log π (the data prior's π being the test split's mix, as the split is stratified).
+    /// </summary>
+    private static double[] Shares(double[] adjustment, double[] dataAdjustment, double[] testShares)
+    {
+        var unnormalised = testShares.Select((share, k) => share == 0 ? 0 : share * Math.Exp(adjustment[k] - dataAdjustment[k])).ToArray();
+        var total = unnormalised.Sum();
+        return unnormalised.Select(value => value / total).ToArray();
+    }
+
+    /// <summary>Importance weights q(y) / π_test(y) that reweight the test split to the shares q.</summary>
+    private static double[] ImportanceWeights(IReadOnlyList<int> labels, double[] testShares, double[] shares) =>
+        labels.Select(label => shares[label] / testShares[label]).ToArray();
 
     private static double Ratio(int part, int whole) => whole == 0 ? 0 : (double)part / whole;
 }

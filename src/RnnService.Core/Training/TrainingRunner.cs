@@ -21,8 +21,14 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
         var (validationLogits, testLogits) = (Evaluator.Logits(trained.Model, trained.Vocabulary, split.Validation), Evaluator.Logits(trained.Model, trained.Vocabulary, split.Test));
         var validation = Evaluator.Score(split.Languages, split.Validation, validationLogits);
         var test = Evaluator.Score(split.Languages, split.Test, testLogits);
+        var prior = TrainingPrior.From(split.Languages, split.SizesPerLanguage().Select(size => size.Training).ToArray(), trained.ClassWeights);
         var calibration = Calibration.Fit(
-            validationLogits, split.Validation.Select(example => example.Language).ToArray(), testLogits, split.Test.Select(example => example.Language).ToArray());
+            split.Languages,
+            validationLogits,
+            split.Validation.Select(example => example.Language).ToArray(),
+            testLogits,
+            split.Test.Select(example => example.Language).ToArray(),
+            prior.NamedAdjustments(split.Languages));
         using var classifier = new NameClassifier(trained.Model, trained.Vocabulary, trained.Languages, calibration.Temperature);
         logger.LogInformation(
             "Trained {Epochs} epochs (best {BestEpoch}); validation accuracy {ValidationAccuracy:F4}, macro-F1 {ValidationMacroF1:F4}; test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4}, loss {Loss:F4}",
@@ -31,6 +37,13 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
             "Calibration: temperature {Temperature:F3}; test NLL {NllBefore:F4} → {NllAfter:F4}, ECE {EceBefore:F4} → {EceAfter:F4}; prediction sets {Sets}",
             calibration.Temperature, calibration.TestNllBefore, calibration.TestNllAfter, calibration.TestEceBefore, calibration.TestEceAfter,
             string.Join(", ", calibration.PredictionSets.Select(level => $"{level.Coverage:P0} → coverage {level.TestCoverage:P1}, size {level.TestAverageSize:F2}")));
+        foreach (var answered in calibration.Priors!)
+        {
+            logger.LogInformation(
+                "Prior {Prior}, test split reweighted to it: ECE {Ece:F4}; prediction sets {Sets}",
+                answered.Prior, answered.TestEce,
+                string.Join(", ", answered.PredictionSets.Select(level => $"{level.Coverage:P0} → coverage {level.TestCoverage:P1}, size {level.TestAverageSize:F2}")));
+        }
 
         var manifest = new ModelManifest
         {
@@ -43,9 +56,47 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
             Data = dataSummary,
             Metrics = new ModelMetrics(test, validation, trained.BestEpoch, trained.History),
             Calibration = calibration,
+            Prior = prior,
         };
         cancellationToken.ThrowIfCancellationRequested();
         return store.Publish(classifier, manifest, cancellationToken);
+    }
+
+    /// <summary>
+    /// The promotion rule (<see cref="Promotion"/>) for a version just published from <paramref name="dataDirectory"/>
+    /// against the one being served, like with like: when the two were validated on different names (another data set
+    /// or split), the served model is scored on the candidate's validation names; when that cannot be done (other
+    /// languages, a model that no longer loads, data changed since), the candidate is not promoted automatically.
+    /// </summary>
+    public PromotionDecision DecidePromotion(ModelManifest candidate, ModelManifest? serving, string dataDirectory, double tolerance)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        if (serving is null || Promotion.SameValidationNames(candidate, serving))
+        {
+            return Promotion.Decide(candidate, serving, tolerance, serving?.Metrics.Validation.MacroF1, "both measured on the same validation names");
+        }
+        var why = candidate.Data.Fingerprint != serving.Data.Fingerprint ? "was trained on other data" : "was split differently";
+        if (!candidate.Languages.SequenceEqual(serving.Languages, StringComparer.Ordinal))
+        {
+            return Promotion.Decide(candidate, serving, tolerance, null, $"version {serving.Version} {why} and answers other languages, so the two cannot be compared");
+        }
+        try
+        {
+            var (split, summary) = LoadSplit(dataDirectory, candidate.Training);
+            if (summary.Fingerprint != candidate.Data.Fingerprint)
+            {
+                return Promotion.Decide(candidate, serving, tolerance, null, "the data changed since training, so the two cannot be compared on the same names");
+            }
+            using var served = store.Load(serving.Version);
+            var score = Evaluator.Evaluate(served.Classifier.Model, served.Classifier.Vocabulary, split.Languages, split.Validation).MacroF1;
+            return Promotion.Decide(
+                candidate, serving, tolerance, score,
+                $"version {serving.Version} {why}, so it was scored on this version's validation names (some of which it may have trained on, which only favours it)");
+        }
+        catch (ModelLoadException exception)
+        {
+            return Promotion.Decide(candidate, serving, tolerance, null, $"version {serving.Version} {why} and cannot be loaded to compare ({exception.Message})");
+        }
     }
 
     /// <summary>Loads the data set and splits it as <paramref name="config"/> says, logging the sizes per language.</summary>
