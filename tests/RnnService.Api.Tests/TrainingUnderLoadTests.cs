@@ -6,7 +6,8 @@ namespace RnnService.Api.Tests;
 /// <summary>
 /// Training while predictions and forced garbage collections hammer the process. Every collection runs finalizers, so
 /// a TorchSharp <c>Scalar</c> left to the finalizer while native code still reads it fails the job ("Expected false to
-/// be true … toFloat"); none may be left to it, in training or in inference.
+/// be true … toFloat"); none may be left to it, in training or in inference. Sized so that it failed 3 of 10 jobs before
+/// TorchSharp's implicit scalars were replaced: many small batches, hence many tensor operations per job.
 /// </summary>
 public sealed class TrainingUnderLoadTests
 {
@@ -15,7 +16,12 @@ public sealed class TrainingUnderLoadTests
     [Fact]
     public async Task TenJobsSucceedWhilePredictionsAndForcedCollectionsHammerTheProcess()
     {
-        await using var app = new RnnServiceApp(modelsDirectory: null, new() { ["RateLimiting:PredictionsPerWindow"] = "1000000" });
+        await using var app = new RnnServiceApp(modelsDirectory: null, new()
+        {
+            ["RateLimiting:PredictionsPerWindow"] = "1000000",
+            ["RateLimiting:NamesPerWindow"] = "100000000",
+            ["RateLimiting:ReadsPerWindow"] = "1000000",
+        });
         using var client = app.CreateClientWithKey();
         using var stop = new CancellationTokenSource();
         var predictors = Enumerable.Range(0, 3).Select(_ => Task.Run(() => Predict(client, stop.Token))).ToArray();
@@ -24,7 +30,7 @@ public sealed class TrainingUnderLoadTests
         var outcomes = new List<TrainingJobResponse>();
         for (var i = 0; i < Jobs; i++)
         {
-            var started = await client.PostJsonAsync("/api/training", new { hiddenSize = 12, epochs = 3, batchSize = 8, seed = i });
+            var started = await client.PostJsonAsync("/api/training", new { hiddenSize = 64, epochs = 12, batchSize = 2, seed = i });
             Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
             outcomes.Add(await TrainingTests.WaitUntilFinished(client, started.Headers.Location!));
         }
