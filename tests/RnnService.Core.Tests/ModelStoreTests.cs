@@ -210,6 +210,16 @@ public sealed class ModelStoreTests : IDisposable
     }
 
     [Fact]
+    public void AManifestClaimingAHugeArchitectureIsRefusedByItsBounds()
+    {
+        TinyModel.Seed(models.Path, 1, manifest => System.Text.RegularExpressions.Regex.Replace(manifest, "\"hiddenSize\": \\d+", "\"hiddenSize\": 6000"));
+
+        var error = Assert.Throws<ModelLoadException>(() => new ModelStore(models.Path).Load(1));
+
+        Assert.Contains("architecture.hiddenSize must be between 1 and 1024", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void VersionNumbersAreBoundedSoTheNextNeverOverflows()
     {
         var store = new ModelStore(models.Path);
