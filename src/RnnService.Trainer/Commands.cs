@@ -12,7 +12,7 @@ internal static class Commands
         var manifest = runner.TrainAndPublish(options.DataDirectory, config, new EpochLogger(logger), cancellationToken);
         if (options.Activate)
         {
-            var serving = store.CurrentVersion() is { } current ? store.GetManifest(current) : null;
+            var serving = ServedManifest(store, logger);
             var (promote, note) = runner.DecidePromotion(manifest, serving, options.DataDirectory, options.PromotionTolerance);
             if (promote) store.SetCurrent(manifest.Version);
             logger.LogInformation("Model version {Version} {Note}", manifest.Version, note);
@@ -21,6 +21,21 @@ internal static class Commands
             "Model version {Version}: test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4} ({Count} test examples)",
             manifest.Version, manifest.Metrics.Test.Accuracy, manifest.Metrics.Test.MacroF1, manifest.Metrics.Test.Count);
         return 0;
+    }
+
+    /// <summary>The current version's manifest, or null when there is none or it cannot be read (a new model then replaces it).</summary>
+    private static ModelManifest? ServedManifest(ModelStore store, ILogger logger)
+    {
+        if (store.CurrentVersion() is not { } current) return null;
+        try
+        {
+            return store.GetManifest(current);
+        }
+        catch (ModelLoadException exception)
+        {
+            logger.LogWarning("The current version {Version} cannot be read: {Reason}", current, exception.Message);
+            return null;
+        }
     }
 
     /// <summary>Seconds per epoch of three configurations, measured one after the other in this process.</summary>

@@ -10,9 +10,9 @@ using Serilog;
 
 const string Usage = """
     Usage: dotnet run --project src/RnnService.Trainer -c Release -- <command> [--Setting value ...]
-      train       train on the names data and publish the model to the models folder (made current)
+      train       train on the names data, publish the model to the models folder, and make it current if the promotion rule allows
       benchmark   seconds per epoch of the reference, reference with length-grouped batches, and default configurations
-    Settings: DataDirectory, ModelsDirectory, TorchThreads, Preset (Default|Reference), Activate (true|false),
+    Settings: DataDirectory, ModelsDirectory, TorchThreads, Preset (Default|Reference), Activate (true|false), PromotionTolerance,
               BenchmarkEpochs, and every training setting (HiddenSize, Epochs, BatchSize, LearningRate, Seed, ...).
     """;
 
