@@ -43,7 +43,7 @@ public static class SwaggerSetup
             {"name": "Nakamura", "normalizedName": "nakamura", "modelVersion": 1,
              "languages": [{"language": "Japanese", "probability": 0.9962}, {"language": "Arabic", "probability": 0.0017}, {"language": "Russian", "probability": 0.0014}],
              "confidence": 0.9962, "uncertain": false, "reasons": [],
-             "predictionSet": {"coverage": 0.9, "languages": ["Japanese"]}, "transliterated": false}
+             "predictionSet": {"coverage": 0.9, "languages": ["Japanese"]}, "transliterated": false, "prior": "data"}
             """;
 
         private const string Explanation = """
@@ -55,7 +55,7 @@ public static class SwaggerSetup
                 "languages": [{"language": "Vietnamese", "probability": 0.71}, {"language": "Chinese", "probability": 0.21}, {"language": "Korean", "probability": 0.05}]}],
              "prediction": {"name": "Ng", "normalizedName": "ng", "modelVersion": 1, "languages": [{"language": "Vietnamese", "probability": 0.71}],
                             "confidence": 0.71, "uncertain": false, "reasons": [], "predictionSet": {"coverage": 0.9, "languages": ["Vietnamese", "Chinese"]},
-                            "transliterated": false}}
+                            "transliterated": false, "prior": "data"}}
             """;
 
         public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
@@ -64,7 +64,24 @@ public static class SwaggerSetup
             if (context.Type == typeof(PredictionResponse)) concrete.Example = JsonNode.Parse(Prediction);
             if (context.Type == typeof(ExplainResponse)) concrete.Example = JsonNode.Parse(Explanation);
             if (context.Type == typeof(BatchPredictionResponse)) concrete.Example = JsonNode.Parse($$"""{"results": [{{Prediction}}], "modelVersion": 1}""");
+            if (concrete.Properties?.TryGetValue("prior", out var prior) == true
+                && (context.Type == typeof(PredictionRequest) || context.Type == typeof(BatchPredictionRequest) || context.Type == typeof(ExplainRequest)))
+            {
+                concrete.Properties["prior"] = PriorSchema(prior.Description);
+            }
         }
+
+        /// <summary>A prior is free-form JSON to the serializer; described here as what it may be: a name or language → weight.</summary>
+        private static OpenApiSchema PriorSchema(string? description) => new()
+        {
+            Description = description,
+            OneOf =
+            [
+                new OpenApiSchema { Type = JsonSchemaType.String, Enum = [JsonValue.Create("data"), JsonValue.Create("uniform")] },
+                new OpenApiSchema { Type = JsonSchemaType.Object, AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Number } },
+            ],
+            Example = JsonValue.Create("uniform"),
+        };
     }
 
     /// <summary>Marks operations with [Authorize] as needing the API key, so Swagger UI sends it.</summary>

@@ -47,7 +47,13 @@ public sealed record CalibrationReport(
 /// q(language) / (its language's share of the test split), so under "uniform" every language counts equally.
 /// </summary>
 /// <param name="TestEce">Expected calibration error (15 bins) of the probabilities this prior answers, importance-weighted.</param>
-public sealed record PriorCalibration(string Prior, double TestEce, IReadOnlyList<ReliabilityBin> TestReliability, IReadOnlyList<PriorCoverage> PredictionSets);
+/// <param name="TestEceIfCalibrated">
+/// The ECE a perfectly calibrated model would still show on this reweighted split, from its size alone: the mean over
+/// label draws from the answered probabilities themselves. Reweighting shrinks the effective number of test names
+/// (rare languages weigh much more), so read <paramref name="TestEce"/> against this floor.
+/// </param>
+public sealed record PriorCalibration(
+    string Prior, double TestEce, double TestEceIfCalibrated, IReadOnlyList<ReliabilityBin> TestReliability, IReadOnlyList<PriorCoverage> PredictionSets);
 
 /// <summary>One coverage level under one prior, on the reweighted test split.</summary>
 /// <param name="TestCoverage">Weighted share of test names whose set held the true language.</param>
@@ -111,7 +117,7 @@ public static class Calibration
                 }
                 return new PriorCoverage(level.Coverage, covered / weights.Sum(), size / weights.Sum());
             }).ToArray();
-            return new PriorCalibration(prior.Name, ExpectedCalibrationError(reliability), reliability, coverages);
+            return new PriorCalibration(prior.Name, ExpectedCalibrationError(reliability), EceIfCalibrated(answered, weights), reliability, coverages);
         }).ToArray();
         var reliabilityData = Reliability(testData, testLabels);
         return new CalibrationReport(
@@ -123,6 +129,31 @@ public static class Calibration
             reliabilityData,
             levels,
             priorReports);
+    }
+
+    /// <summary>Label draws <see cref="EceIfCalibrated"/> averages over; seeded, so a manifest's figures are reproducible.</summary>
+    private const int CalibratedDraws = 100;
+
+    /// <summary>
+    /// The mean weighted ECE when each example's label is drawn from its own probabilities, so that the model is
+    /// calibrated by construction: what sampling noise alone contributes at this (effective) sample size.
+    /// </summary>
+    public static double EceIfCalibrated(IReadOnlyList<double[]> probabilities, IReadOnlyList<double> weights)
+    {
+        var random = new Random(CalibratedDraws);
+        var labels = new int[probabilities.Count];
+        var total = 0.0;
+        for (var draw = 0; draw < CalibratedDraws; draw++)
+        {
+            for (var i = 0; i < labels.Length; i++)
+            {
+                var (u, k) = (random.NextDouble(), 0);
+                while (k < probabilities[i].Length - 1 && (u -= probabilities[i][k]) >= 0) k++;
+                labels[i] = k;
+            }
+            total += ExpectedCalibrationError(Reliability(probabilities, labels, weights));
+        }
+        return total / CalibratedDraws;
     }
 
     /// <summary>One coverage level: each language's threshold on validation, and the sets' coverage on test (data prior).</summary>
