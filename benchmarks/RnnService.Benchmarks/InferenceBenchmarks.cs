@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using RnnService.Core.Data;
 using RnnService.Core.Model;
+using RnnService.Core.Serving;
 using RnnService.Core.Storage;
 using TorchSharp;
 
@@ -9,7 +10,8 @@ namespace RnnService.Benchmarks;
 /// <summary>
 /// The shipped model answering one name and a batch of 1,000 real names, through the TorchSharp forward pass
 /// (<see cref="NameClassifier"/>, what the service runs today) and the managed <see cref="FastRnn"/>; and the
-/// step-by-step explanation of one name. Names are already normalised, so only inference is measured.
+/// step-by-step explanation of one name; and one name answered in full by <see cref="Predictor"/> (prior, temperature,
+/// ranking, prediction set, reasons), what an HTTP prediction runs. Names are already normalised, so only inference is measured.
 /// </summary>
 [Config(typeof(ShortInProcessConfig))]
 public class InferenceBenchmarks
@@ -20,6 +22,9 @@ public class InferenceBenchmarks
     private FastRnn fast = null!;
     private string[] thousandNames = null!;
     private double[] probabilities = null!;
+    private int[] ranking = null!;
+    private int[] set = null!;
+    private PredictionOptions options;
 
     [GlobalSetup]
     public void Setup()
@@ -29,6 +34,9 @@ public class InferenceBenchmarks
         model = store.Load(store.CurrentVersion() ?? throw new InvalidOperationException("No model in " + RepositoryPaths.Models));
         fast = new FastRnn(model.Classifier.Model);
         probabilities = new double[fast.LanguageCount];
+        (ranking, set) = (new int[fast.LanguageCount], new int[fast.LanguageCount]);
+        // The served model's own answer: the uniform prior where its manifest allows one (format 2), else the data prior.
+        options = model.Predictor.Options(model.Predictor.AcceptsPriors ? PriorChoice.Uniform : PriorChoice.Data);
         var names = NamesDataset.Load(RepositoryPaths.Data).Examples.Select(example => example.Name).ToArray();
         new Random(42).Shuffle(names);
         thousandNames = names[..1000];
@@ -46,6 +54,9 @@ public class InferenceBenchmarks
         fast.Predict(OneName, model.Classifier.Vocabulary, probabilities, model.Classifier.Temperature);
         return probabilities;
     }
+
+    [Benchmark, BenchmarkCategory("OneName")]
+    public PredictionOutcome OneNameAnswered() => model.Predictor.Predict(OneName, options, probabilities, ranking, set);
 
     [Benchmark(Baseline = true), BenchmarkCategory("Batch1000")]
     public double[][] Batch1000TorchSharp() => model.Classifier.PredictWithTorch(thousandNames);

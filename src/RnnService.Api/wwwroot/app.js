@@ -452,7 +452,8 @@ function renderCalibration(calibration) {
     el('th', { scope: 'row', text: `${Math.round(set.coverage * 100)}%` }),
     el('td', { text: percent(set.testCoverage) }),
     el('td', { text: fixed(set.testAverageSize, 2) }),
-    el('td', { text: `≥ ${percent(set.threshold)}` }))));
+    // Format 2 has a threshold per language (in the model card); one for all languages only in format 1.
+    el('td', { text: set.languages ? 'per language' : `≥ ${percent(set.threshold)}` }))));
 }
 
 function renderVersions(versions) {
