@@ -84,6 +84,33 @@ public sealed class PriorTests(RnnServiceApp app) : IClassFixture<RnnServiceApp>
         Assert.Equal(("data", "Russian"), (prediction.Prior, prediction.Languages[0].Language));
     }
 
+    [Fact]
+    public async Task TheModelCardGivesEachPriorsFiguresAndEachLanguagesThresholds()
+    {
+        var card = await (await client.GetAsync("/api/models/1/card?format=markdown")).Content.ReadAsStringAsync();
+        var manifest = await (await client.GetAsync("/api/models/1")).ReadAsync<System.Text.Json.JsonElement>();
+
+        Assert.Contains("### Under each prior", card, StringComparison.Ordinal);
+        var uniform = manifest.GetProperty("calibration").GetProperty("priors").EnumerateArray().Single(p => p.GetProperty("prior").GetString() == "uniform");
+        Assert.Contains($"| uniform | {uniform.GetProperty("testEce").GetDouble().ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)} |", card, StringComparison.Ordinal);
+        Assert.All(TestData.Languages, language => Assert.Contains($"| {language} | ", card, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TheOpenApiDocumentDescribesThePriorAsANameOrWeights()
+    {
+        var document = await (await client.GetAsync("/swagger/v1/swagger.json")).ReadAsync<System.Text.Json.JsonElement>();
+
+        foreach (var request in new[] { "PredictionRequest", "BatchPredictionRequest", "ExplainRequest" })
+        {
+            var prior = document.GetProperty("components").GetProperty("schemas").GetProperty(request).GetProperty("properties").GetProperty("prior");
+            var choices = prior.GetProperty("oneOf");
+            Assert.Equal(["data", "uniform"], choices[0].GetProperty("enum").EnumerateArray().Select(value => value.GetString()));
+            Assert.Equal("number", choices[1].GetProperty("additionalProperties").GetProperty("type").GetString());
+            Assert.Contains("you have no idea", prior.GetProperty("description").GetString(), StringComparison.Ordinal);
+        }
+    }
+
     private static void CopyShippedModel(string root)
     {
         var folder = Directory.CreateDirectory(Path.Combine(root, "1")).FullName;

@@ -39,6 +39,9 @@ public sealed record ModelCard(
                 $"Class imbalance: {sizes.MaxBy(size => size.Training)!.Language} has {sizes.Max(size => size.Training)} training names, "
                     + $"{sizes.MinBy(size => size.Training)!.Language} {sizes.Min(size => size.Training)}. It serves these worst (lowest test F1): {string.Join(", ", worst)}.",
                 "Reads Latin script; Cyrillic and Greek are romanised first, other scripts are flagged 'unsupported_script' and should not be trusted.",
+                manifest.Prior is null
+                    ? "Probabilities assume names mixed like the training data; this version cannot be asked with another prior (manifest format 1)."
+                    : "Probabilities assume names mixed like the training data unless a request gives a prior: ask with \"uniform\" when you have no idea which languages to expect.",
             ],
             $"The names data set of the PyTorch tutorial 'Classifying Names with a Character-Level RNN' (BSD-3-Clause), cleaned: "
                 + $"{manifest.Data.Examples} distinct (name, language) examples after normalisation ({manifest.Normalization}) and deduplication; fingerprint {manifest.Data.Fingerprint}.",
