@@ -1,6 +1,7 @@
 using RnnService.Api.Hosting;
 using RnnService.Api.Predictions;
 using RnnService.Api.Security;
+using RnnService.Api.Training;
 using Prometheus;
 using Serilog;
 
@@ -15,7 +16,7 @@ builder.Services.AddApiControllers();                 // thin controllers for tr
 builder.Services.AddPredictionEndpoints();            // the hot path: minimal-API prediction endpoints, validated
 builder.Services.AddSwaggerDocs();                    // OpenAPI + Swagger UI
 builder.Services.AddModelServing();                   // model store, hot-swapped served model, folder watcher
-builder.Services.AddTrainingWorker();                 // training jobs run in the background
+builder.Services.AddTrainingWorker();                 // training jobs in the shared job store, and a worker
 builder.Services.AddModelHealthChecks();              // /health/live and /health/ready
 builder.Services.AddServiceMetrics();                 // Prometheus metrics at /metrics
 

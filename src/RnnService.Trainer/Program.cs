@@ -12,12 +12,15 @@ const string Usage = """
     Usage: dotnet run --project src/RnnService.Trainer -c Release -- <command> [--Setting value ...]
       train       train on the names data, publish the model to the models folder, and make it current if the promotion rule allows
       benchmark   seconds per epoch of the reference, reference with length-grouped batches, and default configurations
+      worker      run training jobs queued through the API (the job store the API uses), until stopped (SIGTERM, Ctrl+C)
     Settings: DataDirectory, ModelsDirectory, TorchThreads, Preset (Default|Reference), Activate (true|false), PromotionTolerance,
               BenchmarkEpochs, and every training setting (HiddenSize, Epochs, BatchSize, LearningRate, Seed, ...).
+    Worker settings are the API's: Serving:ModelsDirectory, Training:DataDirectory, ConnectionStrings:Jobs and the
+              other Training:* settings (JobsKept, PromotionTolerance, WorkerLease, PollInterval).
     """;
 
 var command = args.FirstOrDefault();
-if (command is not ("train" or "benchmark"))
+if (command is not ("train" or "benchmark" or "worker"))
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -27,6 +30,7 @@ var builder = Host.CreateApplicationBuilder(args[1..]);
 builder.Services.AddSerilog((_, logger) => logger
     .ReadFrom.Configuration(builder.Configuration)
     .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}", formatProvider: CultureInfo.InvariantCulture));
+if (command == "worker") return await Worker.RunAsync(builder);
 var options = builder.Configuration.Get<TrainerOptions>() ?? new TrainerOptions();
 builder.Services.AddSingleton(services => new ModelStore(options.ModelsDirectory, services.GetRequiredService<ILogger<ModelStore>>()));
 builder.Services.AddSingleton<TrainingRunner>();

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using RnnService.Api.Training;
 using RnnService.Core.Storage;
+using RnnService.Core.Jobs;
 
 namespace RnnService.Api.Tests;
 
@@ -77,7 +78,7 @@ public sealed class BadFilesTests
         {
             SetImmutable(app.ModelsDirectory, false);
         }
-        Assert.Equal(["1"], Directory.EnumerateFileSystemEntries(app.ModelsDirectory).Select(Path.GetFileName));
+        Assert.Equal(["1"], RnnServiceApp.ModelFolderEntries(app.ModelsDirectory));
     }
 
     /// <summary>Breaks one version folder as named; returns the path of the file a refusal should name.</summary>

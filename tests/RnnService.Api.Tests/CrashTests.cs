@@ -57,7 +57,7 @@ public sealed class CrashTests
 
         // The next successful publish removes what the crashed processes left behind.
         Assert.Equal(0, await RunTrainer(data.Path, models.Path, crashAt: null));
-        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(models.Path).Select(Path.GetFileName),
+        Assert.DoesNotContain(RnnServiceApp.ModelFolderEntries(models.Path),
             name => !int.TryParse(name, out _) && name is not (ModelStore.CurrentFile or ModelStore.HistoryFile));
     }
 

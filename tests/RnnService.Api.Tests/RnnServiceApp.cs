@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Serilog.Core;
 using Serilog.Events;
+using RnnService.Core.Jobs;
 using RnnService.Core.Storage;
 
 namespace RnnService.Api.Tests;
@@ -52,6 +53,10 @@ public sealed class RnnServiceApp : WebApplicationFactory<Program>
 
     public ModelStore Store => new(ModelsDirectory);
 
+    /// <summary>What a models folder holds besides the job store's SQLite files (the database and its write-ahead log).</summary>
+    public static IEnumerable<string?> ModelFolderEntries(string folder) =>
+        Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Where(name => !name!.StartsWith(SqliteJobStore.FileName, StringComparison.Ordinal));
+
     public HttpClient CreateClientWithKey(string key = ApiKey)
     {
         var client = CreateClient();
@@ -64,6 +69,7 @@ public sealed class RnnServiceApp : WebApplicationFactory<Program>
         builder.UseSetting("Serving:ModelsDirectory", ModelsDirectory);
         builder.UseSetting("Serving:PollInterval", "00:00:00.100");
         builder.UseSetting("Training:DataDirectory", data.Path);
+        builder.UseSetting("Training:PollInterval", "00:00:00.050");
         builder.UseSetting("Security:ApiKey", ApiKey);
         builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
         foreach (var (key, value) in settings) builder.UseSetting(key, value);

@@ -1,6 +1,7 @@
 using System.Net;
 using RnnService.Api.Predictions;
 using RnnService.Api.Training;
+using RnnService.Core.Jobs;
 
 namespace RnnService.Api.Tests;
 
@@ -70,7 +71,7 @@ public sealed class TrainingTests
         Assert.Equal(TrainingJobState.Cancelled, finished.State);
         Assert.Null(finished.ModelVersion);
         Assert.Equal([1], app.Store.Versions());
-        Assert.Equal(["1"], Directory.EnumerateFileSystemEntries(app.ModelsDirectory).Select(Path.GetFileName));
+        Assert.Equal(["1"], RnnServiceApp.ModelFolderEntries(app.ModelsDirectory));
         var again = await client.DeleteAsync($"/api/training/{job.Id}");
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         await again.ReadProblemAsync();

@@ -1,5 +1,6 @@
 using System.Net;
 using RnnService.Api.Training;
+using RnnService.Core.Jobs;
 
 namespace RnnService.Api.Tests;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using RnnService.Api.Predictions;
 using RnnService.Core.Serving;
+using RnnService.Core.Jobs;
 
 namespace RnnService.Api.Hosting;
 
@@ -44,6 +45,7 @@ internal sealed class KnownExceptionHandler(IProblemDetailsService problemDetail
             ModelUnavailableException => (StatusCodes.Status503ServiceUnavailable, "No model is being served."),
             TooManyRequestsException => (StatusCodes.Status429TooManyRequests, "Too many requests."),
             ServiceBusyException => (StatusCodes.Status503ServiceUnavailable, "The service is busy."),
+            JobStoreUnavailableException => (StatusCodes.Status503ServiceUnavailable, "The training job store is unavailable."),
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large." : "Bad request."),
             _ => null,
         };

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using RnnService.Core.Jobs;
 
 namespace RnnService.Api.Hosting;
 
@@ -10,7 +11,7 @@ namespace RnnService.Api.Hosting;
 /// The meter is process-wide, like the Prometheus registry that exports it: a meter per host would be disposed with
 /// its host and take the shared series down with it when several hosts live in one process (as in the tests).
 /// </remarks>
-public sealed class ServiceMetrics
+public sealed class ServiceMetrics : ITrainingMetrics
 {
     public const string MeterName = "RnnService";
 

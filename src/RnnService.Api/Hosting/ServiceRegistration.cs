@@ -5,9 +5,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using RnnService.Api.Models;
 using RnnService.Api.Predictions;
-using RnnService.Api.Training;
 using RnnService.Core.Storage;
-using RnnService.Core.Training;
 using Prometheus;
 using Serilog;
 
@@ -99,22 +97,14 @@ public static class ServiceRegistration
         return MeterAdapter.StartListening(new MeterAdapterOptions { InstrumentFilterPredicate = instrument => instrument.Meter.Name == ServiceMetrics.MeterName });
     });
 
-    /// <summary>Training jobs over HTTP, run one at a time by a background worker.</summary>
-    public static IServiceCollection AddTrainingWorker(this IServiceCollection services)
-    {
-        services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<TrainingRunner>();
-        services.AddSingleton<TrainingJobs>();
-        services.AddHostedService<TrainingWorker>();
-        return services;
-    }
-
     /// <summary>An absolute path, with a relative one taken as relative to the content root.</summary>
     public static string ContentRootRelative(this IWebHostEnvironment environment, string path) =>
         Path.GetFullPath(path, environment.ContentRootPath);
 
-    /// <summary>Liveness (the process answers) and readiness (a model is loaded; its version is reported).</summary>
+    /// <summary>
+    /// Liveness (the process answers) and readiness (a model is loaded; its version is reported). Readiness lists each
+    /// dependency's state under <c>checks</c>; a degraded one (the job store) names itself there but keeps the 200.
+    /// </summary>
     public static IServiceCollection AddModelHealthChecks(this IServiceCollection services)
     {
         services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model", tags: ["ready"]);
@@ -132,6 +122,7 @@ public static class ServiceRegistration
                 status = report.Status.ToString(),
                 modelVersion = report.Entries.TryGetValue("model", out var model) ? model.Data.GetValueOrDefault("version") : null,
                 description = model.Description,
+                checks = report.Entries.ToDictionary(entry => entry.Key, entry => new { status = entry.Value.Status.ToString(), description = entry.Value.Description }),
             }),
         });
         return app;

@@ -1,3 +1,4 @@
+using RnnService.Core.Jobs;
 using RnnService.Core.Training;
 
 namespace RnnService.Api.Training;
@@ -57,21 +58,13 @@ public sealed record TrainingRequest
     }
 }
 
-public enum TrainingJobState
-{
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-}
-
 /// <summary>A training job as seen from outside.</summary>
 /// <param name="Epochs">One entry per finished epoch: losses, accuracies, learning rate, elapsed time.</param>
 /// <param name="ModelVersion">The published version, once the job succeeded.</param>
 /// <param name="Promoted">Whether the new version became current (see the promotion rule).</param>
 /// <param name="PromotionNote">Why it was or was not promoted.</param>
 /// <param name="Error">Why the job failed.</param>
+/// <param name="CancelRequested">Cancellation was asked for; the running job stops within about a second.</param>
 public sealed record TrainingJobResponse(
     Guid Id,
     TrainingJobState State,
@@ -83,4 +76,10 @@ public sealed record TrainingJobResponse(
     int? ModelVersion,
     bool? Promoted,
     string? PromotionNote,
-    string? Error);
+    string? Error,
+    bool CancelRequested)
+{
+    public static TrainingJobResponse From(TrainingJob job) => new(
+        job.Id, job.State, job.Config, job.CreatedAt, job.StartedAt, job.FinishedAt, job.Epochs, job.ModelVersion, job.Promoted, job.PromotionNote, job.Error,
+        job.CancelRequested);
+}

@@ -4,25 +4,31 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.AspNetCore.RateLimiting;
 using RnnService.Api.Hosting;
+using RnnService.Core.Jobs;
 
 namespace RnnService.Api.Training;
 
-/// <summary>Retraining over HTTP: start, watch and cancel training jobs.</summary>
+/// <summary>
+/// Retraining over HTTP: start, watch and cancel training jobs. Jobs live in the shared job store, so every instance
+/// answers alike; a training worker (in this process or another) runs them.
+/// </summary>
 [ApiController]
 [Route("api/training")]
 [EnableRateLimiting(RateLimiting.ReadsPolicy)]
-public sealed class TrainingController(TrainingJobs jobs) : ControllerBase
+[ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
+public sealed class TrainingController(IJobStore jobs) : ControllerBase
 {
     /// <summary>Starts a training job (API key required).</summary>
     /// <remarks>
     /// Trains on the service's names data with the given hyperparameters (omitted ones take the defaults) and publishes
     /// the result as a new model version, which becomes current unless the promotion rule says otherwise. Poll the job
-    /// at the Location header. Only one job runs at a time.
+    /// at the Location header. Only one job is queued or running at a time across every instance.
     /// </remarks>
     /// <response code="202">The job is queued; Location points at it.</response>
     /// <response code="400">A hyperparameter is outside its documented range (the error names it).</response>
     /// <response code="401">The X-Api-Key header is missing or wrong.</response>
     /// <response code="409">A job is already queued or running; the problem names it.</response>
+    /// <response code="503">The job store cannot be reached (predictions are unaffected).</response>
     [HttpPost]
     [Authorize]
     [Consumes("application/json")]
@@ -30,7 +36,8 @@ public sealed class TrainingController(TrainingJobs jobs) : ControllerBase
     [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
-    public ActionResult<TrainingJobResponse> Start([FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] TrainingRequest? request)
+    public async Task<ActionResult<TrainingJobResponse>> Start(
+        [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] TrainingRequest? request, CancellationToken cancellationToken)
     {
         var config = (request ?? new TrainingRequest()).ToConfig();
         var errors = config.Validate();
@@ -39,33 +46,34 @@ public sealed class TrainingController(TrainingJobs jobs) : ControllerBase
             foreach (var (setting, message) in errors) ModelState.AddModelError(JsonNamingPolicy.CamelCase.ConvertName(setting), $"{setting} {message}.");
             return ValidationProblem(ModelState);
         }
-        if (!jobs.TryStart(config, out var job))
+        var (queued, job) = await jobs.EnqueueAsync(config, cancellationToken);
+        if (!queued)
         {
-            var active = job.Snapshot();
             return Problem(
                 title: "A training job is already active.",
-                detail: $"Job {active.Id} is {active.State.ToString().ToLowerInvariant()}; wait for it to finish or cancel it with DELETE /api/training/{active.Id}.",
+                detail: $"Job {job.Id} is {job.State.ToString().ToLowerInvariant()}; wait for it to finish or cancel it with DELETE /api/training/{job.Id}.",
                 statusCode: StatusCodes.Status409Conflict,
-                extensions: new Dictionary<string, object?> { ["jobId"] = active.Id });
+                extensions: new Dictionary<string, object?> { ["jobId"] = job.Id });
         }
-        return AcceptedAtAction(nameof(Get), new { id = job.Id }, job.Snapshot());
+        return AcceptedAtAction(nameof(Get), new { id = job.Id }, TrainingJobResponse.From(job));
     }
 
     /// <summary>Recent training jobs, newest first.</summary>
     [HttpGet]
     [ProducesResponseType<IReadOnlyList<TrainingJobResponse>>(StatusCodes.Status200OK)]
-    public IReadOnlyList<TrainingJobResponse> List() => jobs.Recent().Select(job => job.Snapshot()).ToArray();
+    public async Task<IReadOnlyList<TrainingJobResponse>> List(CancellationToken cancellationToken) =>
+        (await jobs.RecentAsync(cancellationToken)).Select(TrainingJobResponse.From).ToArray();
 
     /// <summary>A training job: state, per-epoch progress, times, and the resulting model version or error.</summary>
-    /// <response code="404">No such job (jobs are kept in memory; the oldest finished ones are forgotten).</response>
+    /// <response code="404">No such job (the oldest finished jobs beyond Training:JobsKept are forgotten).</response>
     [HttpGet("{id:guid}")]
     [ProducesResponseType<TrainingJobResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
-    public ActionResult<TrainingJobResponse> Get(Guid id) =>
-        jobs.Find(id) is { } job ? job.Snapshot() : JobNotFound(id);
+    public async Task<ActionResult<TrainingJobResponse>> Get(Guid id, CancellationToken cancellationToken) =>
+        await jobs.FindAsync(id, cancellationToken) is { } job ? TrainingJobResponse.From(job) : JobNotFound(id);
 
     /// <summary>Cancels a queued or running job (API key required). A cancelled job publishes nothing.</summary>
-    /// <response code="202">Cancellation requested; the job stops at its next minibatch.</response>
+    /// <response code="202">Cancellation requested; a queued job is cancelled at once, a running one within about a second.</response>
     /// <response code="401">The X-Api-Key header is missing or wrong.</response>
     /// <response code="404">No such job.</response>
     /// <response code="409">The job has already finished.</response>
@@ -75,16 +83,17 @@ public sealed class TrainingController(TrainingJobs jobs) : ControllerBase
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
-    public ActionResult<TrainingJobResponse> Cancel(Guid id)
+    public async Task<ActionResult<TrainingJobResponse>> Cancel(Guid id, CancellationToken cancellationToken)
     {
-        if (jobs.Find(id) is not { } job) return JobNotFound(id);
-        if (!job.RequestCancellation())
+        var (requested, job) = await jobs.RequestCancellationAsync(id, cancellationToken);
+        if (job is null) return JobNotFound(id);
+        if (!requested)
         {
-            return Problem(title: "The job has already finished.", detail: $"Job {id} is {job.Snapshot().State.ToString().ToLowerInvariant()}.", statusCode: StatusCodes.Status409Conflict);
+            return Problem(title: "The job has already finished.", detail: $"Job {id} is {job.State.ToString().ToLowerInvariant()}.", statusCode: StatusCodes.Status409Conflict);
         }
-        return Accepted(job.Snapshot());
+        return Accepted(TrainingJobResponse.From(job));
     }
 
     private ObjectResult JobNotFound(Guid id) =>
-        Problem(title: "No such training job.", detail: $"No training job {id} is known to this instance.", statusCode: StatusCodes.Status404NotFound);
+        Problem(title: "No such training job.", detail: $"No training job {id} is known.", statusCode: StatusCodes.Status404NotFound);
 }

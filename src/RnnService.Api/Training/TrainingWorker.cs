@@ -1,94 +1,42 @@
 using Microsoft.Extensions.Options;
-using RnnService.Api.Hosting;
 using RnnService.Api.Models;
+using RnnService.Core.Jobs;
 using RnnService.Core.Storage;
-using RnnService.Core.Training;
 
 namespace RnnService.Api.Training;
 
 /// <summary>
-/// Runs queued training jobs one at a time on a dedicated thread, so predictions keep their own core; publishes each
-/// successful model and promotes it to current when the promotion rule allows. A cancelled or failed job publishes nothing.
+/// Creates or migrates the job store's schema at startup, then runs this process's training worker; with
+/// <c>Training:RunWorker=false</c> it only records jobs whose worker was lost, and a worker process trains.
 /// </summary>
 public sealed class TrainingWorker(
-    TrainingJobs jobs,
-    TrainingRunner runner,
-    ModelHost host,
-    IOptions<TrainingOptions> options,
-    IWebHostEnvironment environment,
-    TimeProvider time,
-    ServiceMetrics metrics,
-    ILogger<TrainingWorker> logger) : BackgroundService
+    IJobStore store, JobWorker worker, IOptions<TrainingOptions> options, TimeProvider time, ILogger<TrainingWorker> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await foreach (var job in jobs.Queue.ReadAllAsync(stoppingToken))
-            {
-                await Task.Factory.StartNew(() => Run(job, stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            }
+            await store.InitializeAsync(cancellationToken);
+            logger.LogInformation("Training jobs are kept in the {Store}", store.Description);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (JobStoreUnavailableException exception)
         {
-            // Shutting down; a running job was cancelled through the same token.
+            // Serving must not depend on the job store: start anyway, job endpoints answer 503 until it is back.
+            logger.LogError("{Reason}; predictions are served, training job endpoints answer 503 until it is reachable", exception.Message);
         }
+        await base.StartAsync(cancellationToken);
     }
 
-    private void Run(TrainingJob job, CancellationToken stoppingToken)
-    {
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(job.CancellationToken, stoppingToken);
-        if (cancellation.IsCancellationRequested)
-        {
-            job.MarkCancelled(time.GetUtcNow());
-        }
-        else
-        {
-            job.MarkRunning(time.GetUtcNow());
-            Train(job, cancellation.Token);
-        }
-        metrics.TrainingJobFinished(job.Snapshot().State.ToString().ToLowerInvariant());
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        options.Value.RunWorker
+            ? worker.RunAsync(stoppingToken)
+            : JobWorker.WatchForLostWorkersAsync(store, options.Value.PollInterval, time, logger, stoppingToken);
+}
 
-    /// <summary>Trains, publishes and maybe promotes; records the outcome on the job instead of throwing.</summary>
-    private void Train(TrainingJob job, CancellationToken cancellationToken)
-    {
-        logger.LogInformation("Training job {Job} started: {Config}", job.Id, job.Config);
-        try
-        {
-            var progress = new EpochProgress(job, metrics, logger);
-            var dataDirectory = environment.ContentRootRelative(options.Value.DataDirectory);
-            var manifest = runner.TrainAndPublish(dataDirectory, job.Config, progress, cancellationToken);
-            var (promote, note) = runner.DecidePromotion(manifest, host.Current, dataDirectory, options.Value.PromotionTolerance);
-            if (promote) host.Activate(manifest.Version);
-            job.MarkSucceeded(time.GetUtcNow(), manifest.Version, promote, note);
-            logger.LogInformation("Training job {Job} published version {Version}; {Note}", job.Id, manifest.Version, note);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            job.MarkCancelled(time.GetUtcNow());
-            logger.LogWarning("Training job {Job} cancelled; nothing was published", job.Id);
-        }
-        catch (Exception exception)
-        {
-            job.MarkFailed(time.GetUtcNow(), exception.Message);
-            logger.LogError(exception, "Training job {Job} failed; nothing was promoted", job.Id);
-        }
-    }
+/// <summary>In the API process a promotion swaps the served model at once (and moves the shared folder's pointer).</summary>
+internal sealed class ServedModelPromoter(ModelHost host) : IModelPromoter
+{
+    public ModelManifest? Serving => host.Current;
 
-    /// <summary>Records each epoch on the job and logs it, on the training thread itself.</summary>
-    private sealed class EpochProgress(TrainingJob job, ServiceMetrics metrics, ILogger logger) : IProgress<EpochReport>
-    {
-        private TimeSpan previousElapsed;
-
-        public void Report(EpochReport r)
-        {
-            job.AddEpoch(r);
-            metrics.EpochCompleted(r.Elapsed - previousElapsed);
-            previousElapsed = r.Elapsed;
-            logger.LogInformation(
-                "Training job {Job} epoch {Epoch}/{Epochs}: train loss {TrainingLoss:F4} acc {TrainingAccuracy:F4}, validation loss {ValidationLoss:F4} acc {ValidationAccuracy:F4}",
-                job.Id, r.Epoch, r.Epochs, r.TrainingLoss, r.TrainingAccuracy, r.ValidationLoss, r.ValidationAccuracy);
-        }
-    }
+    public void Promote(int version) => host.Activate(version);
 }
