@@ -69,7 +69,7 @@ public sealed class CrashTests
         {
             ArgumentList =
             {
-                TrainerPath, "train", "--DataDirectory", data, "--ModelsDirectory", models, "--HiddenSize", "8", "--Epochs", "3",
+                ServiceProcess.ProgramPath("RnnService.Trainer"), "train", "--DataDirectory", data, "--ModelsDirectory", models, "--HiddenSize", "8", "--Epochs", "3",
                 "--BatchSize", "16", "--ValidationFraction", "0.2", "--TestFraction", "0.2", "--SplitSeed", "3",
                 // Promoted whatever it scores against the seeded model, so every run reaches the pointer stages.
                 "--PromotionTolerance", "1",
@@ -86,15 +86,5 @@ public sealed class CrashTests
         LastOutput = $"{await output}\n{await errors}";
         Assert.True(crashAt is not null || process.ExitCode == 0, $"trainer failed:\n{LastOutput}");
         return process.ExitCode;
-    }
-
-    /// <summary>The trainer built beside these tests, in the same configuration.</summary>
-    private static string TrainerPath
-    {
-        get
-        {
-            var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name; // bin/<configuration>/net10.0
-            return Path.Combine(RepositoryPaths.Root, "src", "RnnService.Trainer", "bin", configuration, "net10.0", "RnnService.Trainer.dll");
-        }
     }
 }

@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using RnnService.Api.Training;
+using RnnService.Core;
+using RnnService.Core.Jobs;
+using RnnService.Core.Storage;
+
+namespace RnnService.Api.Tests;
+
+/// <summary>
+/// The service as a fleet of real processes on loopback: two API instances with the worker off and one worker process,
+/// sharing a models folder and a job store, run once on SQLite (one host) and once on PostgreSQL.
+/// </summary>
+public sealed class FleetTests
+{
+    private const string ApiKey = "fleet-key";
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
+
+    /// <summary>Still training when the test acts on it, however fast the machine.</summary>
+    private static readonly object LongJob = new { hiddenSize = 32, epochs = 200, batchSize = 4, earlyStoppingPatience = 0 };
+
+    private static readonly object TinyJob = new { hiddenSize = 8, epochs = 2, batchSize = 16, seed = 3 };
+
+    public static readonly TheoryData<string> Stores = new() { "sqlite", "postgres" };
+
+    [SkippableTheory]
+    [MemberData(nameof(Stores))]
+    public async Task EveryInstanceAnswersAlikeAndTheFleetSurvivesALostWorker(string store)
+    {
+        using var models = new TemporaryDirectory();
+        using var data = new TemporaryDirectory();
+        TinyModel.Seed(models.Path, 1);
+        TestData.WriteDirectory(data);
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Jobs"] = store == "postgres" ? TestPostgres.NewSchema() : "",
+            ["Serving__ModelsDirectory"] = models.Path,
+            ["Serving__PollInterval"] = "00:00:00.200",
+            ["Training__DataDirectory"] = data.Path,
+            ["Training__RunWorker"] = "false",
+            ["Training__WorkerLease"] = Lease.ToString(),
+            ["Training__PollInterval"] = "00:00:00.100",
+            ["Security__ApiKey"] = ApiKey,
+        };
+        var (a, clientA) = await ServiceProcess.StartApiAsync(environment, ApiKey);
+        var (b, clientB) = await ServiceProcess.StartApiAsync(environment, ApiKey);
+        var worker = ServiceProcess.StartWorker(environment);
+        await using var processes = new ProcessGroup(a, b, worker);
+
+        // Twenty concurrent requests spread over both instances: one job, and every refusal names it.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => (i % 2 == 0 ? clientA : clientB).PostJsonAsync("/api/training", LongJob)));
+        var accepted = Assert.Single(answers, answer => answer.StatusCode == HttpStatusCode.Accepted);
+        var job = await accepted.ReadAsync<TrainingJobResponse>();
+        foreach (var refused in answers.Where(answer => answer != accepted))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Equal(job.Id.ToString(), (await refused.ReadProblemAsync()).GetProperty("jobId").GetString());
+        }
+
+        // The Location one instance gave works on the other.
+        var location = accepted.Headers.Location!;
+        await WaitFor(clientB, location, j => j.Epochs.Count > 0, processes);
+
+        // Cancelled through the instance that did not start it; the worker sees it within a second.
+        var cancelled = Stopwatch.StartNew();
+        Assert.Equal(HttpStatusCode.Accepted, (await clientB.DeleteAsync(location)).StatusCode);
+        var ended = await WaitFor(clientA, location, j => j.State != TrainingJobState.Running, processes);
+        Assert.Equal(TrainingJobState.Cancelled, ended.State);
+        Assert.True(cancelled.Elapsed < TimeSpan.FromSeconds(3), $"cancellation took {cancelled.Elapsed}");
+        Assert.Null(ended.ModelVersion);
+        Assert.Equal(await Text(clientA, "/api/training"), await Text(clientB, "/api/training"));
+
+        // kill -9 of the worker mid-epoch: the job fails as "worker lost" within the lease, reported by the instances.
+        var doomed = await Start(clientA, LongJob);
+        await WaitFor(clientB, doomed, j => j.Epochs.Count > 0, processes);
+        worker.Kill();
+        var killed = Stopwatch.StartNew();
+        var lost = await WaitFor(clientB, doomed, j => j.State != TrainingJobState.Running, processes);
+        Assert.Equal(TrainingJobState.Failed, lost.State);
+        Assert.StartsWith("worker lost", lost.Error, StringComparison.Ordinal);
+        Assert.True(killed.Elapsed < Lease + TimeSpan.FromSeconds(2), $"worker loss reported after {killed.Elapsed}");
+
+        // A worker killed between publishing and deciding promotion: the next worker decides it.
+        var crashing = processes.Add(ServiceProcess.StartWorker(new Dictionary<string, string>(environment) { [FaultInjection.Variable] = "version-recorded" }));
+        var published = await Start(clientB, TinyJob);
+        Assert.Equal(137, await crashing.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        var undecided = await WaitFor(clientA, published, j => j.ModelVersion is not null, processes);
+        Assert.Equal((TrainingJobState.Running, 2), (undecided.State, undecided.ModelVersion));
+        processes.Add(ServiceProcess.StartWorker(environment));
+        var decided = await WaitFor(clientA, published, j => j.State != TrainingJobState.Running, processes);
+        Assert.Equal((TrainingJobState.Succeeded, 2, true), (decided.State, decided.ModelVersion, decided.Promoted));
+        Assert.Equal(2, new ModelStore(models.Path).CurrentVersion());
+
+        // The next job runs, and both instances serve what it published.
+        var next = await WaitFor(clientB, await Start(clientA, TinyJob), j => j.IsFinished(), processes);
+        Assert.Equal((TrainingJobState.Succeeded, 3), (next.State, next.ModelVersion));
+        await ModelsTests.WaitFor(async () => await ModelsTests.ServedVersion(clientA) == 3 && await ModelsTests.ServedVersion(clientB) == 3);
+
+        // An API restart keeps the history.
+        var before = await Text(clientA, "/api/training");
+        await a.DisposeAsync();
+        var (restarted, clientRestarted) = await ServiceProcess.StartApiAsync(environment, ApiKey);
+        processes.Add(restarted);
+        var history = JsonSerializer.Deserialize<TrainingJobResponse[]>(await Text(clientRestarted, "/api/training"), RnnServiceApp.Json)!;
+        Assert.Equal(before, await Text(clientRestarted, "/api/training"));
+        Assert.Equal(
+            [TrainingJobState.Succeeded, TrainingJobState.Succeeded, TrainingJobState.Failed, TrainingJobState.Cancelled],
+            history.Select(j => j.State));
+        foreach (var version in new ModelStore(models.Path).Versions())
+        {
+            using var loaded = new ModelStore(models.Path).Load(version); // nothing half-published
+        }
+    }
+
+    private static async Task<Uri> Start(HttpClient client, object job)
+    {
+        var response = await client.PostJsonAsync("/api/training", job);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        return response.Headers.Location!;
+    }
+
+    private static async Task<string> Text(HttpClient client, string path) => await (await client.GetAsync(path)).Content.ReadAsStringAsync();
+
+    private static async Task<TrainingJobResponse> WaitFor(HttpClient client, Uri job, Func<TrainingJobResponse, bool> condition, ProcessGroup processes)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var current = await (await client.GetAsync(job)).ReadAsync<TrainingJobResponse>();
+            if (condition(current)) return current;
+            Assert.True(DateTime.UtcNow < deadline, $"job still {current.State} after 60 s; output:\n{processes.Output}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>The fleet's processes, all killed at the end whatever happened.</summary>
+    private sealed class ProcessGroup(params ServiceProcess[] initial) : IAsyncDisposable
+    {
+        private readonly List<ServiceProcess> processes = [.. initial];
+
+        public string Output => string.Join("\n----\n", processes.Select(process => process.Output.Length > 4000 ? process.Output[^4000..] : process.Output));
+
+        public ServiceProcess Add(ServiceProcess process)
+        {
+            processes.Add(process);
+            return process;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var process in processes) await process.DisposeAsync();
+        }
+    }
+}
+
+internal static class TrainingJobResponseExtensions
+{
+    public static bool IsFinished(this TrainingJobResponse job) => TrainingJob.IsTerminal(job.State);
+}
