@@ -1,4 +1,5 @@
-# RnnService: the API (default) and the command-line trainer in one image.
+# RnnService: one image, two entry points: the API (default) and the trainer (command line or the worker role:
+# `--entrypoint dotnet rnnservice /app/trainer/RnnService.Trainer.dll worker`; see docker-compose.yml).
 #   docker build -t rnnservice .
 #   docker run -p 8080:8080 -e Security__ApiKey=change-me -v rnnservice-models:/app/models rnnservice
 # Expected size: about 600 MB (ASP.NET Core runtime ~230 MB + LibTorch CPU ~370 MB after stripping).
@@ -15,7 +16,9 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0
 COPY --from=build /out/ /app/
 COPY deploy/healthcheck.sh /app/healthcheck.sh
 COPY data/names /app/data/names
-# Seeds the models volume with the shipped model on first use; the non-root user must be able to publish into it.
+# Seeds the models volume with the shipped model on first use; the non-root user must be able to publish into it (and
+# keep the SQLite job store there when no database is configured), so the folder itself is its own too.
+RUN install -d -o app -g app /app/models
 COPY --chown=app:app models/1 /app/models/1
 
 # Every setting is an environment variable (see README); these are the container's defaults.
