@@ -10,8 +10,10 @@ namespace RnnService.Api.Tests;
 
 /// <summary>
 /// The service as a fleet of real processes on loopback: two API instances with the worker off and one worker process,
-/// sharing a models folder and a job store, run once on SQLite (one host) and once on PostgreSQL.
+/// sharing a models folder and a job store, run once on SQLite (one host) and once on PostgreSQL. They run alone, as
+/// their processes train on the machine's cores and would skew the timing of tests running beside them.
 /// </summary>
+[Collection(nameof(ProcessFleet))]
 public sealed class FleetTests
 {
     private const string ApiKey = "fleet-key";
@@ -153,6 +155,9 @@ public sealed class FleetTests
         }
     }
 }
+
+[CollectionDefinition(nameof(ProcessFleet), DisableParallelization = true)]
+public sealed class ProcessFleet;
 
 internal static class TrainingJobResponseExtensions
 {
