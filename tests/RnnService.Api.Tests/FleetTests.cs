@@ -115,6 +115,75 @@ public sealed class FleetTests
         }
     }
 
+    [Fact]
+    public async Task WorkersKilledAtRandomMomentsLeaveAConsistentStoreAndFolder()
+    {
+        const int rounds = 10;
+        using var models = new TemporaryDirectory();
+        using var data = new TemporaryDirectory();
+        TinyModel.Seed(models.Path, 1);
+        TestData.WriteDirectory(data);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Training:RunWorker"] = "false", ["Training:WorkerLease"] = "00:00:01", ["Training:PollInterval"] = "00:00:00.100",
+        };
+        await using var app = new RnnServiceApp(models.Path, settings);
+        using var client = app.CreateClientWithKey();
+        var workerEnvironment = new Dictionary<string, string>
+        {
+            ["Serving__ModelsDirectory"] = models.Path, ["Training__DataDirectory"] = data.Path,
+            ["Training__WorkerLease"] = "00:00:01", ["Training__PollInterval"] = "00:00:00.100",
+        };
+        var random = new Random(14);
+        var processes = new ProcessGroup();
+        await using (processes)
+        {
+            for (var round = 0; round < rounds; round++)
+            {
+                var worker = processes.Add(ServiceProcess.StartWorker(workerEnvironment));
+                await WaitForNoActiveJob(client, processes); // the new worker first decides what a lost one left undecided
+                var job = await Start(client, new { hiddenSize = 8, epochs = 6, batchSize = 16, seed = round });
+                await WaitFor(client, job, j => j.State != TrainingJobState.Queued, processes);
+                await Task.Delay(random.Next(0, 1500)); // somewhere in training, publishing or promoting
+                worker.Kill();
+            }
+            processes.Add(ServiceProcess.StartWorker(workerEnvironment));
+            await WaitForNoActiveJob(client, processes);
+
+            // Every job ended, each either published and decided or lost before publishing; the next job runs.
+            var jobs = await (await client.GetAsync("/api/training")).ReadAsync<TrainingJobResponse[]>();
+            Assert.Equal(rounds, jobs.Length);
+            Assert.All(jobs, job => Assert.True(
+                (job.State == TrainingJobState.Succeeded && job.ModelVersion is not null && job.Promoted is not null)
+                || (job.State == TrainingJobState.Failed && job.Error!.StartsWith("worker lost", StringComparison.Ordinal) && job.ModelVersion is null),
+                $"{job.State} {job.ModelVersion} {job.Error}"));
+            var last = await WaitFor(client, await Start(client, TinyJob), j => j.IsFinished(), processes);
+            Assert.Equal(TrainingJobState.Succeeded, last.State);
+        }
+
+        // Only complete versions, a servable current one, nothing left behind by the dead.
+        var store = new ModelStore(models.Path);
+        foreach (var version in store.Versions())
+        {
+            using var loaded = store.Load(version);
+        }
+        using (store.Load(store.CurrentVersion()!.Value))
+        {
+        }
+        Assert.DoesNotContain(RnnServiceApp.ModelFolderEntries(models.Path),
+            name => !int.TryParse(name, out _) && name is not (ModelStore.CurrentFile or ModelStore.HistoryFile));
+    }
+
+    private static async Task WaitForNoActiveJob(HttpClient client, ProcessGroup processes)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await (await client.GetAsync("/api/training")).ReadAsync<TrainingJobResponse[]>()).Any(job => !job.IsFinished()))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"a job is still active after 60 s; output:\n{processes.Output}");
+            await Task.Delay(50);
+        }
+    }
+
     private static async Task<Uri> Start(HttpClient client, object job)
     {
         var response = await client.PostJsonAsync("/api/training", job);
