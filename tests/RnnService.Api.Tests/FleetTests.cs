@@ -89,7 +89,7 @@ public sealed class FleetTests
         Assert.Equal(137, await crashing.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         var undecided = await WaitFor(clientA, published, j => j.ModelVersion is not null, processes);
         Assert.Equal((TrainingJobState.Running, 2), (undecided.State, undecided.ModelVersion));
-        processes.Add(ServiceProcess.StartWorker(environment));
+        var nextWorker = processes.Add(ServiceProcess.StartWorker(environment));
         var decided = await WaitFor(clientA, published, j => j.State != TrainingJobState.Running, processes);
         Assert.Equal((TrainingJobState.Succeeded, 2, true), (decided.State, decided.ModelVersion, decided.Promoted));
         Assert.Equal(2, new ModelStore(models.Path).CurrentVersion());
@@ -99,6 +99,13 @@ public sealed class FleetTests
         Assert.Equal((TrainingJobState.Succeeded, 3), (next.State, next.ModelVersion));
         await ModelsTests.WaitFor(async () => await ModelsTests.ServedVersion(clientA) == 3 && await ModelsTests.ServedVersion(clientB) == 3);
 
+        // SIGTERM stops the worker cleanly: its running job ends cancelled, recorded before the process exits.
+        var stopped = await Start(clientB, LongJob);
+        await WaitFor(clientA, stopped, j => j.Epochs.Count > 0, processes);
+        nextWorker.Terminate();
+        Assert.Equal(0, await nextWorker.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(TrainingJobState.Cancelled, (await (await clientA.GetAsync(stopped)).ReadAsync<TrainingJobResponse>()).State);
+
         // An API restart keeps the history.
         var before = await Text(clientA, "/api/training");
         await a.DisposeAsync();
@@ -107,7 +114,7 @@ public sealed class FleetTests
         var history = JsonSerializer.Deserialize<TrainingJobResponse[]>(await Text(clientRestarted, "/api/training"), RnnServiceApp.Json)!;
         Assert.Equal(before, await Text(clientRestarted, "/api/training"));
         Assert.Equal(
-            [TrainingJobState.Succeeded, TrainingJobState.Succeeded, TrainingJobState.Failed, TrainingJobState.Cancelled],
+            [TrainingJobState.Cancelled, TrainingJobState.Succeeded, TrainingJobState.Succeeded, TrainingJobState.Failed, TrainingJobState.Cancelled],
             history.Select(j => j.State));
         foreach (var version in new ModelStore(models.Path).Versions())
         {

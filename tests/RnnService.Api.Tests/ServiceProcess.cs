@@ -59,6 +59,13 @@ internal sealed partial class ServiceProcess : IAsyncDisposable
     /// <summary>kill -9: no cleanup, no last heartbeat.</summary>
     public void Kill() => process.Kill(entireProcessTree: true);
 
+    /// <summary>SIGTERM, as <c>docker stop</c> or Kubernetes sends it.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cancellation = new CancellationTokenSource(timeout);
