@@ -4,6 +4,10 @@
 #   2. wrk, same duration and connections: (a) GET /health/live, (b) POST /api/predictions cycling through ~200 real
 #      names from data/names (benchmarks/predictions.lua); requests/s, p50/p99 and the ratio (b)/(a)
 #   3. predictions again while a training job runs (POST /api/training {"epochs": 40}); the job is cancelled after
+#   3b. the same on an API with its worker off (Training__RunWorker=false) while a separate worker process
+#      (RnnService.Trainer worker, sharing the models folder and its SQLite job store) trains the job: the fleet layout
+#   MODE=training runs only the training comparison, ROUNDS (2) times: an API with its own worker, idle and training,
+#      then an API with the worker off and a worker process, idle and training (UPDATE_DOCS=1: docs block "training")
 #   4. resident memory (VmRSS) of a fresh API process after 10k and after 200k predictions
 # and prints a markdown table of each figure next to its target. If BenchmarkDotNet results of InferenceBenchmarks
 # are present (BenchmarkDotNet.Artifacts/results), their medians fill the in-process rows.
@@ -24,9 +28,12 @@ threads=${THREADS:-2}
 api_key=bench
 work=$(mktemp -d /tmp/rnnservice-http-XXXXXX)
 api_pid=""
+worker_pid=""
+api_settings=()   # extra environment of the next start_api
 
 cleanup() {
   if [ -n "$api_pid" ] && kill -0 "$api_pid" 2>/dev/null; then kill -TERM "$api_pid"; wait "$api_pid" 2>/dev/null || true; fi
+  if [ -n "$worker_pid" ] && kill -0 "$worker_pid" 2>/dev/null; then kill -TERM "$worker_pid"; wait "$worker_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -68,7 +75,7 @@ start_api() {
   local started
   started=$(now_ms)
   (cd "$publish/api" && exec env Urls="$base" Serving__ModelsDirectory="$models" Training__DataDirectory="$repo/data/names" \
-      Security__ApiKey=$api_key RateLimiting__PredictionsPerWindow=1000000 dotnet RnnService.Api.dll) >>"$work/api.log" 2>&1 &
+      Security__ApiKey=$api_key RateLimiting__PredictionsPerWindow=1000000 "${api_settings[@]}" dotnet RnnService.Api.dll) >>"$work/api.log" 2>&1 &
   api_pid=$!
   for _ in $(seq 1 6000); do
     if [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/health/ready" 2>/dev/null)" = 200 ]; then
@@ -122,21 +129,94 @@ log "warming up (5 s /health/live, 10 s predictions)"
 wrk -t"$threads" -c"$connections" -d5s "$base/health/live" >/dev/null
 wrk -t"$threads" -c"$connections" -d10s "${predict_args[@]}" >/dev/null
 
+# Predictions while a training job (40 epochs) runs; sets <prefix>_rps, _p50, _p99, _bad, _cpu and <prefix>_state (the
+# job's progress when the run ended). The job is cancelled afterwards.
+predictions_while_training() { # prefix
+  local prefix=$1 figures state
+  job_id=$(curl -s -X POST "$base/api/training" -H "X-Api-Key: $api_key" -H 'Content-Type: application/json' -d '{"epochs": 40}' \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+  for _ in $(seq 1 100); do curl -s "$base/api/training/$job_id" | grep -q '"state":"Running"' && break; sleep 0.1; done
+  sleep 2   # past data loading, into the epochs
+  figures=$(run_wrk "$prefix" -d"$duration" "${predict_args[@]}")
+  read -r "${prefix}_rps" "${prefix}_p50" "${prefix}_p99" "${prefix}_bad" "${prefix}_cpu" <<<"$figures"
+  state=$(curl -s "$base/api/training/$job_id" | python3 -c 'import json, sys; j = json.load(sys.stdin); print(j["state"], "epochs done:", len(j["epochs"]))')
+  printf -v "${prefix}_state" '%s' "$state"
+  log "training job $job_id after the run: $state"
+  curl -s -o /dev/null -X DELETE "$base/api/training/$job_id" -H "X-Api-Key: $api_key"
+  for _ in $(seq 1 50); do curl -s "$base/api/training/$job_id" | grep -q '"state":"Cancelled"' && break; sleep 0.1; done
+}
+
+# The fleet layout on this machine: the API with its worker off, and a worker process sharing its models folder (and so
+# its SQLite job store).
+start_fleet() {
+  api_settings=(Training__RunWorker=false)
+  start_api
+  api_settings=()
+  (cd "$publish/trainer" && exec env Serving__ModelsDirectory="$models" Training__DataDirectory="$repo/data/names" \
+      dotnet RnnService.Trainer.dll worker) >>"$work/worker.log" 2>&1 &
+  worker_pid=$!
+}
+
+stop_fleet() {
+  kill -TERM "$worker_pid"
+  wait "$worker_pid" 2>/dev/null || true
+  worker_pid=""
+  stop_api
+}
+
+warm_up() { wrk -t"$threads" -c"$connections" -d10s "${predict_args[@]}" >/dev/null; }
+
+ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+if [ "${MODE:-full}" = training ]; then
+  # Only the comparison of predictions while a job trains, ROUNDS times, alternating the two layouts.
+  rounds=${ROUNDS:-2}
+  rows=""
+  for round in $(seq 1 "$rounds"); do
+    [ "$round" -gt 1 ] && start_api
+    log "round $round: the API with its own worker"
+    warm_up
+    read -r idle_rps idle_p50 idle_p99 idle_bad idle_cpu < <(run_wrk idle -d"$duration" "${predict_args[@]}")
+    predictions_while_training train
+    stop_api
+    log "round $round: the API with its worker off, and a worker process"
+    start_fleet
+    warm_up
+    read -r fidle_rps fidle_p50 fidle_p99 fidle_bad fidle_cpu < <(run_wrk fleet-idle -d"$duration" "${predict_args[@]}")
+    predictions_while_training fleet
+    stop_fleet
+    rows+="| $round | $idle_p99 ms ($idle_rps req/s) | $train_p99 ms ($train_rps req/s; $train_state) | $(ratio_of "$train_p99" "$idle_p99") "
+    rows+="| $fidle_p99 ms ($fidle_rps req/s) | $fleet_p99 ms ($fleet_rps req/s; $fleet_state) | $(ratio_of "$fleet_p99" "$fidle_p99") |"$'\n'
+  done
+  table="Predictions while a job trains: run of $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end.
+\`MODE=training bash benchmarks/http.sh\`: wrk -t$threads -c$connections -d$duration --latency each; the job: 40 epochs of the default configuration.
+
+| round | API with its own worker: p99 idle | p99 while it trains | ratio | API with the worker off: p99 idle | p99 while a worker process trains | ratio |
+|---|---|---|---|---|---|---|
+${rows}"
+  printf '\n%s\n' "$table"
+  if [ "${UPDATE_DOCS:-}" = 1 ]; then
+    printf '%s\n' "$table" | python3 "$repo/benchmarks/update_docs.py" training
+    log "docs/performance.md updated"
+  fi
+  exit 0
+fi
+
 log "(a) GET /health/live, $duration, $connections connections"
 read -r live_rps live_p50 live_p99 live_bad live_cpu < <(run_wrk live -d"$duration" "$base/health/live")
 log "(b) POST /api/predictions, $duration, $connections connections"
 read -r pred_rps pred_p50 pred_p99 pred_bad pred_cpu < <(run_wrk predictions -d"$duration" "${predict_args[@]}")
-ratio=$(awk -v a="$live_rps" -v b="$pred_rps" 'BEGIN { printf "%.2f", b / a }')
+ratio=$(ratio_of "$pred_rps" "$live_rps")
 
 log "(c) POST /api/predictions while a training job runs"
-job=$(curl -s -X POST "$base/api/training" -H "X-Api-Key: $api_key" -H 'Content-Type: application/json' -d '{"epochs": 40}')
-job_id=$(printf '%s' "$job" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
-sleep 2   # past data loading, into the epochs
-read -r train_rps train_p50 train_p99 train_bad train_cpu < <(run_wrk training -d"$duration" "${predict_args[@]}")
-job_state=$(curl -s "$base/api/training/$job_id" | python3 -c 'import json, sys; j = json.load(sys.stdin); print(j.get("state"), "epochs done:", len(j.get("progress") or j.get("epochs") or []))')
-log "training job $job_id after the run: $job_state"
-curl -s -o /dev/null -X DELETE "$base/api/training/$job_id" -H "X-Api-Key: $api_key"
+predictions_while_training train
 stop_api
+
+log "(d) POST /api/predictions on an API with the worker off while a worker process trains"
+start_fleet
+warm_up
+predictions_while_training fleet
+stop_fleet
 
 log "memory: fresh API, 10k then 200k predictions"
 start_api
@@ -205,10 +285,11 @@ wrk -t$threads -c$connections -d$duration --latency; prediction mix: $(wc -l <"$
 | server CPU per request: /health/live, predictions | $live_cpu µs, $pred_cpu µs | | |
 | predictions p99 | $pred_p99 ms | ≤ 5 ms | $(judge "$pred_p99" 'v <= 5') |
 | predictions p99 while training | $train_p99 ms ($train_rps req/s, p50 $train_p50 ms) | ≤ 20 ms | $(judge "$train_p99" 'v <= 20') |
+| predictions p99 on an API with the worker off while a worker process trains | $fleet_p99 ms ($fleet_rps req/s, p50 $fleet_p50 ms; $(ratio_of "$fleet_p99" "$pred_p99") × idle p99) | ≤ 20 ms | $(judge "$fleet_p99" 'v <= 20') |
 | cold start (start → /health/ready 200) | $cold_start ms (second start: $second_cold_start ms) | ≤ 2000 ms | $(judge "$cold_start" 'v <= 2000') |
 | RSS after 10k / 200k predictions | $rss_10k MB / $rss_200k MB ($rss_growth %; $rss_start MB when ready; counts served: $served_10k / $served_200k) | within 10 % | $(judge "$rss_growth" 'v <= 10 && v >= -10') |
 
-Training job during (c): $job_state (cancelled afterwards).
+Training job during (c): $train_state; during (d), in the worker process: $fleet_state (both cancelled afterwards).
 EOF
 )
 printf '\n%s\n' "$table"

@@ -3,6 +3,7 @@
 
   python3 benchmarks/update_docs.py inprocess           the table of the latest BenchmarkDotNet reports
   bash benchmarks/http.sh | python3 benchmarks/update_docs.py http    the table http.sh prints (UPDATE_DOCS=1 does this)
+  ... | python3 benchmarks/update_docs.py training   the table MODE=training bash benchmarks/http.sh prints
   python3 benchmarks/update_docs.py median METHOD [--us]  one InferenceBenchmarks median, as reported or in µs (http.sh)
 
 So the published figures are the benchmarks' own output, not retyped by hand.
@@ -74,8 +75,8 @@ def replace_block(name, text):
 if __name__ == "__main__":
     if sys.argv[1:] == ["inprocess"]:
         replace_block("inprocess", in_process_table())
-    elif sys.argv[1:] == ["http"]:
-        replace_block("http", sys.stdin.read())
+    elif sys.argv[1:] in (["http"], ["training"]):
+        replace_block(sys.argv[1], sys.stdin.read())
     elif len(sys.argv) in (3, 4) and sys.argv[1] == "median":
         median = report_rows("InferenceBenchmarks")[sys.argv[2]]["Median"]
         print(f"{milliseconds(median) * 1000:.3f}" if sys.argv[3:] == ["--us"] else median)

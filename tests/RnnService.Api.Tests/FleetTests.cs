@@ -200,17 +200,8 @@ public sealed class FleetTests
 
     private static async Task<string> Text(HttpClient client, string path) => await (await client.GetAsync(path)).Content.ReadAsStringAsync();
 
-    private static async Task<TrainingJobResponse> WaitFor(HttpClient client, Uri job, Func<TrainingJobResponse, bool> condition, ProcessGroup processes)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var current = await (await client.GetAsync(job)).ReadAsync<TrainingJobResponse>();
-            if (condition(current)) return current;
-            Assert.True(DateTime.UtcNow < deadline, $"job still {current.State} after 60 s; output:\n{processes.Output}");
-            await Task.Delay(50);
-        }
-    }
+    private static Task<TrainingJobResponse> WaitFor(HttpClient client, Uri job, Func<TrainingJobResponse, bool> condition, ProcessGroup processes) =>
+        TrainingTests.WaitUntil(client, job, condition, () => processes.Output);
 
     /// <summary>The fleet's processes, all killed at the end whatever happened.</summary>
     private sealed class ProcessGroup(params ServiceProcess[] initial) : IAsyncDisposable

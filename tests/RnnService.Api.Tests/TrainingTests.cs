@@ -149,14 +149,15 @@ public sealed class TrainingTests
     internal static Task<TrainingJobResponse> WaitUntilFinished(HttpClient client, Uri job) =>
         WaitUntil(client, job, j => TrainingJob.IsTerminal(j.State));
 
-    private static async Task<TrainingJobResponse> WaitUntil(HttpClient client, Uri job, Func<TrainingJobResponse, bool> condition)
+    /// <param name="context">What to add to the failure message, e.g. the output of the processes involved.</param>
+    internal static async Task<TrainingJobResponse> WaitUntil(HttpClient client, Uri job, Func<TrainingJobResponse, bool> condition, Func<string>? context = null)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
             var current = await (await client.GetAsync(job)).ReadAsync<TrainingJobResponse>();
             if (condition(current)) return current;
-            Assert.True(DateTime.UtcNow < deadline, $"job still {current.State} after 60 s");
+            Assert.True(DateTime.UtcNow < deadline, $"job still {current.State} after 60 s\n{context?.Invoke()}");
             await Task.Delay(50);
         }
     }

@@ -12,17 +12,23 @@ namespace RnnService.Api.Training;
 public sealed class TrainingWorker(
     IJobStore store, JobWorker worker, IOptions<TrainingOptions> options, TimeProvider time, ILogger<TrainingWorker> logger) : BackgroundService
 {
+    /// <summary>How long startup waits for the job store; serving must not wait on it any longer.</summary>
+    private static readonly TimeSpan StartupWait = TimeSpan.FromSeconds(5);
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(StartupWait);
         try
         {
-            await store.InitializeAsync(cancellationToken);
+            await store.InitializeAsync(wait.Token);
             logger.LogInformation("Training jobs are kept in the {Store}", store.Description);
         }
-        catch (JobStoreUnavailableException exception)
+        catch (Exception exception) when (exception is JobStoreUnavailableException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            // Serving must not depend on the job store: start anyway, job endpoints answer 503 until it is back.
-            logger.LogError("{Reason}; predictions are served, training job endpoints answer 503 until it is reachable", exception.Message);
+            // Start anyway: predictions are served, job endpoints answer 503, and the schema is made on first use.
+            var reason = exception is JobStoreUnavailableException ? exception.Message : $"The training job store ({store.Description}) did not answer within {StartupWait.TotalSeconds} s";
+            logger.LogError("{Reason}; predictions are served, training job endpoints answer 503 until it is reachable", reason);
         }
         await base.StartAsync(cancellationToken);
     }
