@@ -37,11 +37,20 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
             "Calibration: temperature {Temperature:F3}; test NLL {NllBefore:F4} → {NllAfter:F4}, ECE {EceBefore:F4} → {EceAfter:F4}; prediction sets {Sets}",
             calibration.Temperature, calibration.TestNllBefore, calibration.TestNllAfter, calibration.TestEceBefore, calibration.TestEceAfter,
             string.Join(", ", calibration.PredictionSets.Select(level => $"{level.Coverage:P0} → coverage {level.TestCoverage:P1}, size {level.TestAverageSize:F2}")));
+        foreach (var level in calibration.PredictionSets)
+        {
+            var own = level.Languages!.Where(language => !language.Pooled).ToArray();
+            var lowest = own.MinBy(language => language.TestCoverage);
+            logger.LogInformation(
+                "{Coverage:P0} sets: {Own} languages with a threshold of their own, lowest test coverage {Language} {LowestCoverage:P1}; pooled for {Pooled}",
+                level.Coverage, own.Length, lowest?.Language, lowest?.TestCoverage,
+                string.Join(", ", level.Languages!.Where(language => language.Pooled).Select(language => language.Language)));
+        }
         foreach (var answered in calibration.Priors!)
         {
             logger.LogInformation(
-                "Prior {Prior}, test split reweighted to it: ECE {Ece:F4}; prediction sets {Sets}",
-                answered.Prior, answered.TestEce,
+                "Prior {Prior}, test split reweighted to it: ECE {Ece:F4} (a calibrated model: {EceIfCalibrated:F4}); prediction sets {Sets}",
+                answered.Prior, answered.TestEce, answered.TestEceIfCalibrated,
                 string.Join(", ", answered.PredictionSets.Select(level => $"{level.Coverage:P0} → coverage {level.TestCoverage:P1}, size {level.TestAverageSize:F2}")));
         }
 
