@@ -146,18 +146,19 @@ public sealed class TrainingTests
         await response.ReadProblemAsync();
     }
 
-    internal static Task<TrainingJobResponse> WaitUntilFinished(HttpClient client, Uri job) =>
-        WaitUntil(client, job, j => TrainingJob.IsTerminal(j.State));
+    internal static Task<TrainingJobResponse> WaitUntilFinished(HttpClient client, Uri job, TimeSpan? timeout = null) =>
+        WaitUntil(client, job, j => TrainingJob.IsTerminal(j.State), timeout: timeout);
 
     /// <param name="context">What to add to the failure message, e.g. the output of the processes involved.</param>
-    internal static async Task<TrainingJobResponse> WaitUntil(HttpClient client, Uri job, Func<TrainingJobResponse, bool> condition, Func<string>? context = null)
+    internal static async Task<TrainingJobResponse> WaitUntil(
+        HttpClient client, Uri job, Func<TrainingJobResponse, bool> condition, Func<string>? context = null, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (true)
         {
             var current = await (await client.GetAsync(job)).ReadAsync<TrainingJobResponse>();
             if (condition(current)) return current;
-            Assert.True(DateTime.UtcNow < deadline, $"job still {current.State} after 60 s\n{context?.Invoke()}");
+            Assert.True(DateTime.UtcNow < deadline, $"job still {current.State} after {timeout ?? TimeSpan.FromSeconds(60)}\n{context?.Invoke()}");
             await Task.Delay(50);
         }
     }

@@ -9,7 +9,9 @@ namespace RnnService.Api.Tests;
 /// a TorchSharp <c>Scalar</c> left to the finalizer while native code still reads it fails the job ("Expected false to
 /// be true … toFloat"); none may be left to it, in training or in inference. Sized so that it failed 3 of 10 jobs before
 /// TorchSharp's implicit scalars were replaced: many small batches, hence many tensor operations per job.
+/// Runs alone (the fleet tests' collection): it keeps both cores busy, and other tests' timing would suffer.
 /// </summary>
+[Collection(nameof(ProcessFleet))]
 public sealed class TrainingUnderLoadTests
 {
     private const int Jobs = 10;
@@ -33,7 +35,7 @@ public sealed class TrainingUnderLoadTests
         {
             var started = await client.PostJsonAsync("/api/training", new { hiddenSize = 64, epochs = 12, batchSize = 2, seed = i });
             Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
-            outcomes.Add(await TrainingTests.WaitUntilFinished(client, started.Headers.Location!));
+            outcomes.Add(await TrainingTests.WaitUntilFinished(client, started.Headers.Location!, TimeSpan.FromMinutes(5)));
         }
         await stop.CancelAsync();
         await collector;
