@@ -36,7 +36,7 @@ public sealed class FairnessTests
         using (await limits.EnterBulkAsync(CancellationToken.None))
         {
             var queued = client.PostJsonAsync("/api/predictions/batch", new { names = new[] { "Lopez", "Rossini" } });
-            await Task.Delay(300); // time to reach the queue
+            await ModelsTests.WaitFor(() => Task.FromResult(limits.BulkWaiting == 1));
             var refused = await client.PostJsonAsync("/api/predictions/explain", new { name = "Lopez" });
             var single = await client.PostJsonAsync("/api/predictions", new { name = "Lopez" });
 

@@ -41,7 +41,11 @@ public sealed class SharedFolderTests
     [Fact]
     public async Task HotSwappingUnderLoadFailsNoRequest()
     {
-        await using var app = new RnnServiceApp(modelsDirectory: null, new() { ["RateLimiting:PredictionsPerWindow"] = "1000000" });
+        await using var app = new RnnServiceApp(modelsDirectory: null, new()
+        {
+            ["RateLimiting:PredictionsPerWindow"] = "1000000",
+            ["RateLimiting:NamesPerWindow"] = "100000000",
+        });
         TinyModel.Seed(app.ModelsDirectory, 2);
         using var admin = app.CreateClientWithKey();
         using var client = app.CreateClient();

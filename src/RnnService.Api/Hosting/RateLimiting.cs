@@ -128,6 +128,9 @@ public sealed class ClientLimits : IDisposable
         throw new ServiceBusyException("Too many batch and explain requests are waiting; try again shortly.");
     }
 
+    /// <summary>Bulk requests waiting for their turn now.</summary>
+    public long BulkWaiting => bulk.GetStatistics()?.CurrentQueuedCount ?? 0;
+
     /// <summary>True when the client has sent too many wrong keys lately; <paramref name="retryAfter"/> says how long to wait.</summary>
     public bool IsLockedOut(HttpContext context, out TimeSpan retryAfter)
     {
