@@ -43,7 +43,7 @@ internal sealed class ScoreCommand(IAnsiConsole console) : AsyncCommand<ScoreSet
             var summary = await ScoringProgress.RunAsync(
                 console,
                 input.CanSeek ? input.Length : null,
-                progress => BulkScoring.ScoreAsync(input, settings.InputFormat, output.Stream, settings.ResolvedOutputFormat, scorer, options, progress, cancellationToken));
+                progress => BulkScoring.ScoreAsync(input, settings.InputFormat, output.Stream, settings.ResolvedOutputFormat, scorer, options, progress, cancellationToken: cancellationToken));
             await output.CommitAsync();
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             console.MarkupLineInterpolated(

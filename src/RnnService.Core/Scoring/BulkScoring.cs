@@ -13,10 +13,13 @@ public sealed record BulkSummary(long Rows, long Failed, int ModelVersion);
 
 /// <summary>
 /// Scores every row of an input stream into an output stream, in input order, all with one model version, reading and
-/// writing incrementally: at most one chunk of rows is held, whatever the size of the input. The command line and the
+/// writing incrementally: at most one chunk of rows is held, whatever the size of the input, and a chunk reaches the
+/// output only whole (a failure in it, such as a bad row under strict, sends none of its rows). The command line and the
 /// HTTP stream endpoint both run this.
 /// </summary>
 /// <remarks>
+/// <c>pace</c>, when given, is awaited with the number of rows of each chunk once it is sent: the caller counts them
+/// against a budget and may wait before the next chunk is read.
 /// A bad row (an empty, too long or letterless name, a malformed line, a missing name) is written with an error
 /// column (its line and the reason) and scoring goes on, unless <see cref="BulkOptions.Strict"/>. Input that cannot
 /// be read at all (no such column, an unreadable CSV) throws <see cref="BulkInputException"/>.
@@ -34,6 +37,7 @@ public static class BulkScoring
         NameScorer scorer,
         BulkOptions options,
         IProgress<BulkProgress>? progress = null,
+        Func<int, CancellationToken, ValueTask>? pace = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scorer);
@@ -41,7 +45,8 @@ public static class BulkScoring
         if (!inputFormat.CanWrite(outputFormat)) throw new ArgumentException($"{inputFormat} input cannot be written as {outputFormat}.", nameof(outputFormat));
 
         await using var reader = await BulkReaders.OpenAsync(input, inputFormat, options.NameColumn, cancellationToken);
-        await using var writer = BulkWriters.Create(output, outputFormat, reader.Columns, scorer.TopCount, scorer.ModelVersion);
+        using var chunk = new MemoryStream();
+        using var writer = BulkWriters.Create(chunk, outputFormat, reader.Columns, scorer.TopCount, scorer.ModelVersion);
         long rows = 0, failed = 0;
         while (await reader.ReadAsync(cancellationToken) is { } row)
         {
@@ -49,18 +54,29 @@ public static class BulkScoring
             var score = problem is null ? scorer.Score(row.Name!, out problem) : null;
             if (problem is not null)
             {
-                if (options.Strict) throw new BulkInputException($"{problem} (--strict stops at the first bad row)", row.Line);
+                if (options.Strict) throw new BulkInputException($"{problem} (strict: stopped at the first bad row)", row.Line);
                 failed++;
             }
-            await writer.WriteRowAsync(row, score, problem, cancellationToken);
+            writer.WriteRow(row, score, problem);
             if (++rows % ChunkRows == 0)
             {
-                await writer.FlushAsync(cancellationToken);
+                await SendAsync(writer, chunk, output, cancellationToken);
                 progress?.Report(new BulkProgress(rows, failed, reader.BytesRead));
+                if (pace is not null) await pace(ChunkRows, cancellationToken);
             }
         }
-        await writer.FlushAsync(cancellationToken);
+        await SendAsync(writer, chunk, output, cancellationToken);
         progress?.Report(new BulkProgress(rows, failed, reader.BytesRead));
+        if (pace is not null && rows % ChunkRows != 0) await pace((int)(rows % ChunkRows), cancellationToken);
         return new BulkSummary(rows, failed, scorer.ModelVersion);
+    }
+
+    /// <summary>Writes the chunk's rows to the output and flushes it, so a reader downstream sees every row so far.</summary>
+    private static async Task SendAsync(IBulkWriter writer, MemoryStream chunk, Stream output, CancellationToken cancellationToken)
+    {
+        writer.Flush();
+        await output.WriteAsync(chunk.GetBuffer().AsMemory(0, (int)chunk.Length), cancellationToken);
+        await output.FlushAsync(cancellationToken);
+        chunk.SetLength(0);
     }
 }

@@ -6,14 +6,17 @@ using CsvHelper;
 
 namespace RnnService.Core.Scoring;
 
-/// <summary>Writes scored rows, each input row's content first and the prediction after it, buffering one chunk at most.</summary>
-internal interface IBulkWriter : IAsyncDisposable
+/// <summary>
+/// Writes scored rows, each input row's content first and the prediction after it, into an in-memory chunk that
+/// <see cref="BulkScoring"/> sends on: so writing never blocks on I/O, and rows of a failed chunk are never sent.
+/// </summary>
+internal interface IBulkWriter : IDisposable
 {
     /// <summary>One row: its input as read, then the prediction, or the error (the row's line and the problem) when there is none.</summary>
-    ValueTask WriteRowAsync(BulkRow row, NameScore? score, string? problem, CancellationToken cancellationToken);
+    void WriteRow(BulkRow row, NameScore? score, string? problem);
 
-    /// <summary>Sends what is buffered to the destination and flushes it, so a reader downstream sees every row so far.</summary>
-    ValueTask FlushAsync(CancellationToken cancellationToken);
+    /// <summary>Moves every row written so far into the chunk.</summary>
+    void Flush();
 }
 
 /// <summary>The columns (CSV, TSV) and members (NDJSON) that scoring adds to each row, in order.</summary>
@@ -47,11 +50,11 @@ public static class ScoreColumns
 
 internal static class BulkWriters
 {
-    public static IBulkWriter Create(Stream output, BulkFormat format, IReadOnlyList<string>? columns, int top, int modelVersion) => format switch
+    public static IBulkWriter Create(Stream chunk, BulkFormat format, IReadOnlyList<string>? columns, int top, int modelVersion) => format switch
     {
-        BulkFormat.Csv => new TableWriter(output, ',', columns!, top, modelVersion),
-        BulkFormat.Tsv => new TableWriter(output, '\t', columns!, top, modelVersion),
-        BulkFormat.Ndjson => new NdjsonWriter(output, columns, top, modelVersion),
+        BulkFormat.Csv => new TableWriter(chunk, ',', columns!, top, modelVersion),
+        BulkFormat.Tsv => new TableWriter(chunk, '\t', columns!, top, modelVersion),
+        BulkFormat.Ndjson => new NdjsonWriter(chunk, columns, top, modelVersion),
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Plain lines cannot hold a prediction."),
     };
 }
@@ -76,7 +79,7 @@ internal sealed class TableWriter : IBulkWriter
         writer.WriteHeader([.. columns, .. added]);
     }
 
-    public async ValueTask WriteRowAsync(BulkRow row, NameScore? score, string? problem, CancellationToken cancellationToken)
+    public void WriteRow(BulkRow row, NameScore? score, string? problem)
     {
         var fields = row.Fields ?? [];
         // A malformed row may have more or fewer fields than the header; the output keeps the header's shape.
@@ -100,30 +103,27 @@ internal sealed class TableWriter : IBulkWriter
         }
         writer.WriteField(modelVersion, "");
         writer.WriteField(problem is null ? "" : ScoreColumns.ErrorText(row.Line, problem));
-        await writer.EndRecordAsync(cancellationToken);
+        writer.EndRecord();
     }
 
-    public async ValueTask FlushAsync(CancellationToken cancellationToken) => await writer.FlushAsync(cancellationToken);
+    public void Flush() => writer.Flush();
 
-    public ValueTask DisposeAsync() => writer.DisposeAsync();
+    public void Dispose() => writer.Dispose();
 }
 
 /// <summary>
 /// One JSON object per line: an NDJSON input object as it was read with the prediction's members appended, a CSV or
 /// TSV row as an object of its columns, or a line that was not JSON as <c>{"input": "..."}</c>, so nothing is lost.
 /// </summary>
-internal sealed class NdjsonWriter(Stream output, IReadOnlyList<string>? columns, int top, int modelVersion) : IBulkWriter
+internal sealed class NdjsonWriter(Stream chunk, IReadOnlyList<string>? columns, int top, int modelVersion) : IBulkWriter
 {
-    private const int FlushBytes = 64 * 1024;
-
     // Names in UTF-8 as they are, not \u-escaped: this is a data file, never embedded in HTML.
-    private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = false };
+    private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private readonly ArrayBufferWriter<byte> buffer = new(2 * FlushBytes);
     private readonly ArrayBufferWriter<byte> scratch = new(1024);
     private readonly Utf8JsonWriter json = new(Stream.Null, Options);
 
-    public async ValueTask WriteRowAsync(BulkRow row, NameScore? score, string? problem, CancellationToken cancellationToken)
+    public void WriteRow(BulkRow row, NameScore? score, string? problem)
     {
         scratch.ResetWrittenCount();
         json.Reset(scratch);
@@ -143,16 +143,15 @@ internal sealed class NdjsonWriter(Stream output, IReadOnlyList<string>? columns
         if (row.Fields is null && row.RawText is null)
         {
             // The input object without its closing brace, then the prediction's members.
-            buffer.Write(row.JsonObject.Span[..^1]);
-            if (row.JsonHasMembers) buffer.Write(","u8);
-            buffer.Write(scratch.WrittenSpan[1..]);
+            chunk.Write(row.JsonObject.Span[..^1]);
+            if (row.JsonHasMembers) chunk.Write(","u8);
+            chunk.Write(scratch.WrittenSpan[1..]);
         }
         else
         {
-            buffer.Write(scratch.WrittenSpan);
+            chunk.Write(scratch.WrittenSpan);
         }
-        buffer.Write("\n"u8);
-        if (buffer.WrittenCount >= FlushBytes) await WriteOutAsync(cancellationToken);
+        chunk.Write("\n"u8);
     }
 
     private void WritePrediction(long line, NameScore? score, string? problem)
@@ -196,20 +195,10 @@ internal sealed class NdjsonWriter(Stream output, IReadOnlyList<string>? columns
 
     private static double Rounded(double probability) => Math.Round(probability, 6);
 
-    private async ValueTask WriteOutAsync(CancellationToken cancellationToken)
+    public void Flush()
     {
-        await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
-        buffer.ResetWrittenCount();
+        // Every row goes straight into the chunk.
     }
 
-    public async ValueTask FlushAsync(CancellationToken cancellationToken)
-    {
-        await WriteOutAsync(cancellationToken);
-        await output.FlushAsync(cancellationToken);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await json.DisposeAsync();
-    }
+    public void Dispose() => json.Dispose();
 }

@@ -123,7 +123,7 @@ public sealed class BulkScoringTests(ScoringModel fixture) : IClassFixture<Scori
             Score("name\nRossini\n\"\"\nIvanov\n", BulkFormat.Csv, options: new BulkOptions(Strict: true)));
 
         Assert.Equal(3, error.Line);
-        Assert.Equal("line 3: name is empty (--strict stops at the first bad row)", error.Message);
+        Assert.Equal("line 3: name is empty (strict: stopped at the first bad row)", error.Message);
     }
 
     [Fact]
