@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RnnService.Core.Scoring;
+using RnnService.Core.Serving;
 using RnnService.Core.Storage;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -32,7 +33,16 @@ internal sealed class ScoreCommand(IAnsiConsole console) : AsyncCommand<ScoreSet
             return 2;
         }
         using var _ = model;
-        var scorer = new NameScorer(model, settings.Top, settings.Coverage, settings.Prior);
+        NameScorer scorer;
+        try
+        {
+            scorer = new NameScorer(model.Predictor, settings.Top, settings.Coverage, PriorText.Parse(settings.Prior));
+        }
+        catch (Exception exception) when (exception is InvalidPriorException or ArgumentOutOfRangeException)
+        {
+            console.MarkupLineInterpolated($"[red]Model version {version} cannot score as asked:[/] {exception.Message}");
+            return 2;
+        }
 
         await using var input = settings.Input == "-" ? Console.OpenStandardInput() : OpenInput(settings.Input);
         using var output = new CommittedOutput(settings.Output);
@@ -47,7 +57,7 @@ internal sealed class ScoreCommand(IAnsiConsole console) : AsyncCommand<ScoreSet
             await output.CommitAsync();
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             console.MarkupLineInterpolated(
-                $"Scored [green]{summary.Rows:N0}[/] rows ([yellow]{summary.Failed:N0}[/] bad) with model version {summary.ModelVersion} in {seconds:F1} s ({summary.Rows / Math.Max(seconds, 1e-9):N0} names/s) to {settings.Output}");
+                $"Scored [green]{summary.Rows:N0}[/] rows ([yellow]{summary.Failed:N0}[/] bad) with model version {summary.ModelVersion} and the {scorer.Prior} prior in {seconds:F1} s ({summary.Rows / Math.Max(seconds, 1e-9):N0} names/s) to {settings.Output}");
             return 0;
         }
         catch (BulkInputException exception)

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using RnnService.Core.Scoring;
+using RnnService.Core.Serving;
 using RnnService.Core.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -44,7 +45,7 @@ internal sealed class ScoreSettings : CommandSettings
     public double Coverage { get; set; } = 0.9;
 
     [CommandOption("--prior <PRIOR>")]
-    [Description("Language prior, as in the API: data (the training frequencies).")]
+    [Description("Language prior, as in the API: data (the training frequencies), uniform (every language alike), or weights such as German=2,Italian=1.")]
     [DefaultValue("data")]
     public string Prior { get; set; } = "data";
 
@@ -74,7 +75,14 @@ internal sealed class ScoreSettings : CommandSettings
         {
             return ValidationResult.Error($"--coverage must be one of {string.Join(", ", Calibration.CoverageLevels.Select(c => c.ToString(CultureInfo.InvariantCulture)))}.");
         }
-        if (!NameScorer.Priors.Contains(Prior)) return ValidationResult.Error($"--prior must be one of: {string.Join(", ", NameScorer.Priors)}.");
+        try
+        {
+            PriorText.Parse(Prior);
+        }
+        catch (InvalidPriorException exception)
+        {
+            return ValidationResult.Error($"--prior: {exception.Message}");
+        }
         if (!InputFormat.CanWrite(ResolvedOutputFormat)) return ValidationResult.Error($"{InputFormat} input cannot be written as {ResolvedOutputFormat}.");
         return ValidationResult.Success();
     }

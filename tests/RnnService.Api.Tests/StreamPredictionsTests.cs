@@ -87,13 +87,34 @@ public sealed class StreamPredictionsTests : IClassFixture<RnnServiceApp>
     [Fact]
     public async Task InvalidQueryParametersAreValidationProblemsNamingThem()
     {
-        var response = await client.PostAsync("/api/predictions/stream?top=101&coverage=0.5&prior=flat", new StringContent("name\nRossini\n", Encoding.UTF8, "text/csv"));
+        var response = await client.PostAsync("/api/predictions/stream?top=101&coverage=0.5", new StringContent("name\nRossini\n", Encoding.UTF8, "text/csv"));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = (await response.ReadProblemAsync()).GetProperty("errors");
         Assert.True(errors.TryGetProperty("Top", out _));
         Assert.True(errors.TryGetProperty("Coverage", out _));
-        Assert.True(errors.TryGetProperty("Prior", out _));
+    }
+
+    [Fact]
+    public async Task APriorTheModelCannotAnswerWithIsAProblemNamingTheLanguage()
+    {
+        var response = await client.PostAsync("/api/predictions/stream?prior=Klingon=2,Italian=1", new StringContent("name\nRossini\n", Encoding.UTF8, "text/csv"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True((await response.ReadProblemAsync()).GetProperty("errors").TryGetProperty("prior.Klingon", out _));
+    }
+
+    [Fact]
+    public async Task TheUniformPriorAnswersAsASinglePredictionWithItDoes()
+    {
+        var single = await (await client.PostJsonAsync("/api/predictions", new { name = "Lopez", prior = "uniform" })).ReadAsync<PredictionResponse>();
+
+        var response = await client.PostAsync("/api/predictions/stream?prior=uniform", new StringContent("name\nLopez\n", Encoding.UTF8, "text/csv"));
+
+        var fields = (await response.Content.ReadAsStringAsync()).Split("\r\n")[1].Split(',');
+        Assert.Equal(single.Languages[0].Language, fields[1]);
+        Assert.Equal(single.Confidence, double.Parse(fields[2], System.Globalization.CultureInfo.InvariantCulture), 6);
+        Assert.Equal(string.Join('|', single.PredictionSet.Languages), fields[5]);
     }
 
     [Fact]

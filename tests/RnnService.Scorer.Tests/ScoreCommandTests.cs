@@ -94,6 +94,18 @@ public sealed class ScoreCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task APriorIsTakenAsTextAndAnUnknownLanguageInItIsRefused()
+    {
+        var input = Write("people.csv", "name\nRossini\n");
+        var output = Path.Combine(folder.Path, "scored.csv");
+
+        Assert.Equal(0, await Run("-i", input, "-o", output, "--prior", "uniform", "--models", Models));
+        Assert.Contains("and the uniform prior", Messages);
+        Assert.Equal(2, await Run("-i", input, "-o", output, "--prior", "Klingon=1", "--models", Models));
+        Assert.Contains("Unknown language 'Klingon'", Messages);
+    }
+
+    [Fact]
     public void ALoneDashIsTheValueOfItsOption()
     {
         Assert.Equal(["--input=-", "-o=-", "--top", "2"], ScorerApp.WithStandardStreams(["--input", "-", "-o", "-", "--top", "2"]));

@@ -39,9 +39,9 @@ public sealed record StreamPredictionQuery
     [CoverageLevel]
     public double? Coverage { get; init; }
 
-    /// <summary>The language prior: "data" (the training frequencies, the default).</summary>
+    /// <summary>The language prior: data (the training frequencies, the default), uniform, or weights such as German=2,Italian=1.</summary>
     [FromQuery(Name = "prior")]
-    [AllowedValues(null, "data")]
+    [StringLength(10_000)]
     public string? Prior { get; init; }
 
     /// <summary>Stop at the first bad row: a 400 problem if nothing was sent yet, else the connection is cut.</summary>
@@ -79,10 +79,19 @@ public sealed class PredictionStreams(ModelHost host, ClientLimits limits, IOpti
         var turn = await limits.EnterBulkAsync(context.RequestAborted);
         try
         {
+            var prior = PriorText.Parse(query.Prior);
             var lease = host.Acquire() ?? throw new ModelUnavailableException();
-            var scorer = new NameScorer(lease.Model, query.Top ?? 0, query.Coverage ?? PredictionService.DefaultCoverage, query.Prior ?? "data");
-            var bulk = new BulkOptions(query.Column ?? "name", query.Strict ?? false);
-            return new StreamedScores(new StreamTurn(turn, lease, limits), scorer, format, bulk, options.Value.MaxBodyBytes, logger);
+            try
+            {
+                var scorer = new NameScorer(lease.Model.Predictor, query.Top ?? 0, query.Coverage, prior);
+                var bulk = new BulkOptions(query.Column ?? "name", query.Strict ?? false);
+                return new StreamedScores(new StreamTurn(turn, lease, limits), scorer, format, bulk, options.Value.MaxBodyBytes, logger);
+            }
+            catch
+            {
+                lease.Dispose();
+                throw;
+            }
         }
         catch
         {
@@ -119,7 +128,7 @@ public sealed class StreamedScores(StreamTurn turn, NameScorer scorer, BulkForma
         response.Headers[PredictionStreams.ModelVersionHeader] = scorer.ModelVersion.ToString(CultureInfo.InvariantCulture);
         var progress = new LastProgress();
         var aborted = httpContext.RequestAborted;
-        logger.LogInformation("Streaming {Format} rows with model version {Version}", format, scorer.ModelVersion);
+        logger.LogInformation("Streaming {Format} rows with model version {Version} and the {Prior} prior", format, scorer.ModelVersion, scorer.Prior);
         try
         {
             var summary = await BulkScoring.ScoreAsync(

@@ -1,13 +1,11 @@
 using RnnService.Core.Data;
-using RnnService.Core.Model;
-using RnnService.Core.Storage;
-using RnnService.Core.Training;
+using RnnService.Core.Serving;
 
 namespace RnnService.Core.Scoring;
 
 /// <summary>The prediction bulk scoring adds to a row: what the API answers for the same name, flattened.</summary>
 /// <param name="Language">The most probable language.</param>
-/// <param name="Probability">Its calibrated probability (the answer's confidence).</param>
+/// <param name="Probability">Its probability (the answer's confidence).</param>
 /// <param name="Reasons">Why not to trust the answer (low_confidence, unknown_characters, unsupported_script); empty when trusted.</param>
 /// <param name="PredictionSet">The languages that hold the true one with the requested coverage, most probable first.</param>
 /// <param name="Top">The requested number of most probable languages with their probabilities, most probable first.</param>
@@ -16,51 +14,45 @@ public sealed record NameScore(
     double Probability,
     IReadOnlyList<string> Reasons,
     IReadOnlyList<string> PredictionSet,
-    IReadOnlyList<(string Language, double Probability)> Top)
+    IReadOnlyList<RankedLanguage> Top)
 {
     public bool Uncertain => Reasons.Count > 0;
 }
 
 /// <summary>
-/// Scores one name with one loaded model version, as POST /api/predictions does: normalise, check, predict, rank,
-/// abstention reasons, prediction set.
+/// Scores the name of one row with one model version's <see cref="Predictor"/> (Core's "classify a name", which the
+/// API answers with too), after the checks the API's validation makes on a name.
 /// </summary>
 /// <remarks>
-/// The seam between bulk scoring and "classify a name": it composes the same Core pieces in the same order as the
-/// API's PredictionService, and is meant to become a call into the one Core classifier that issue 12 extracts (with
-/// its prior), so that bulk and single predictions can never drift apart. It holds no state but its settings, so one
-/// instance serves any number of threads.
+/// The name is normalised once, checked, then answered through the predictor's allocation-lean entry point: a file
+/// holds millions of names, and a bad one must not cost a pass of the RNN over a megabyte of text. Thread-safe.
 /// </remarks>
 public sealed class NameScorer
 {
     /// <summary>The longest normalised name the model reads; the API's name validation has the same limit.</summary>
     public const int MaxNameLength = 50;
 
-    /// <summary>The priors a request may name. Only the training frequencies until the prior option (issue 12) lands.</summary>
-    public static readonly IReadOnlyList<string> Priors = ["data"];
-
-    private readonly LoadedModel model;
-    private readonly double threshold;
-    private readonly int top;
+    private readonly Predictor predictor;
+    private readonly PredictionOptions options;
 
     /// <param name="top">How many most probable languages <see cref="NameScore.Top"/> lists (0 for none).</param>
-    /// <param name="coverage">One of <see cref="Calibration.CoverageLevels"/>.</param>
-    /// <param name="prior">One of <see cref="Priors"/>.</param>
-    public NameScorer(LoadedModel model, int top, double coverage, string prior = "data")
+    /// <param name="coverage">The prediction sets' coverage; the predictor's default when null.</param>
+    /// <param name="prior">The language prior; the training data's when null.</param>
+    /// <exception cref="InvalidPriorException">The model cannot answer with <paramref name="prior"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The model has no prediction sets for <paramref name="coverage"/>.</exception>
+    public NameScorer(Predictor predictor, int top, double? coverage = null, PriorChoice? prior = null)
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegative(top);
-        if (!Priors.Contains(prior)) throw new ArgumentException($"Prior must be one of {string.Join(", ", Priors)}.", nameof(prior));
-        this.model = model;
-        this.top = Math.Min(top, model.Classifier.Languages.Count);
-        threshold = model.Manifest.Calibration.PredictionSets.FirstOrDefault(level => level.Coverage == coverage)?.Threshold
-            ?? throw new ArgumentException($"Coverage must be one of {string.Join(", ", Calibration.CoverageLevels)}.", nameof(coverage));
-        Coverage = coverage;
+        this.predictor = predictor ?? throw new ArgumentNullException(nameof(predictor));
+        options = predictor.Options(prior, coverage);
+        TopCount = Math.Min(top, predictor.Languages.Count);
     }
 
-    public int ModelVersion => model.Manifest.Version;
-    public double Coverage { get; }
-    public int TopCount => top;
+    public int ModelVersion => predictor.Version;
+    public int TopCount { get; }
+
+    /// <summary>Which prior answers: "data", "uniform" or "custom".</summary>
+    public string Prior => options.Prior.Name;
 
     /// <summary>The prediction for <paramref name="name"/>, or why the name cannot be scored (then the score is null).</summary>
     public NameScore? Score(string name, out string? problem)
@@ -72,21 +64,43 @@ public sealed class NameScorer
             : null;
         if (problem is not null) return null;
 
-        var languages = model.Classifier.Languages;
+        var languages = predictor.Languages;
         Span<double> probabilities = stackalloc double[languages.Count];
-        model.Classifier.Predict(normalized, probabilities);
-        Span<int> ranked = stackalloc int[languages.Count];
-        Calibration.Rank(probabilities, ranked);
-        var confidence = probabilities[ranked[0]];
-        var reasons = Abstention.Reasons(normalized, model.Classifier.Vocabulary, confidence);
-        // The fitted coverage holds for names like the training data; for another script, only every language is honest.
-        var setSize = reasons.Contains(Abstention.UnsupportedScriptReason)
-            ? ranked.Length
-            : Calibration.PredictionSetSize(probabilities, ranked, threshold);
-        var set = new string[setSize];
-        for (var i = 0; i < setSize; i++) set[i] = languages[ranked[i]];
-        var best = new (string, double)[top];
-        for (var i = 0; i < top; i++) best[i] = (languages[ranked[i]], probabilities[ranked[i]]);
-        return new NameScore(languages[ranked[0]], confidence, reasons, set, best);
+        Span<int> ranking = stackalloc int[languages.Count];
+        Span<int> set = stackalloc int[languages.Count];
+        var outcome = predictor.Predict(normalized, options, probabilities, ranking, set);
+        var setLanguages = new string[outcome.SetSize];
+        for (var i = 0; i < setLanguages.Length; i++) setLanguages[i] = languages[set[i]];
+        var top = TopCount == 0 ? [] : new RankedLanguage[TopCount];
+        for (var i = 0; i < top.Length; i++) top[i] = new RankedLanguage(languages[ranking[i]], probabilities[ranking[i]]);
+        return new NameScore(languages[ranking[0]], outcome.Confidence, outcome.Reasons, setLanguages, top);
+    }
+}
+
+/// <summary>
+/// A prior written as text, for a command-line option or a query parameter: <c>data</c> (the default),
+/// <c>uniform</c>, or language weights such as <c>German=2,Italian=1</c> (the API's JSON object, flattened).
+/// </summary>
+public static class PriorText
+{
+    public const string Expected = "Prior must be data, uniform or language weights such as German=2,Italian=1.";
+
+    /// <exception cref="InvalidPriorException">The text is none of these forms.</exception>
+    public static PriorChoice Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text) || text.Trim() == PriorChoice.DataName) return PriorChoice.Data;
+        if (text.Trim() == PriorChoice.UniformName) return PriorChoice.Uniform;
+        var weights = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var entry in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = entry.Split('=', StringSplitOptions.TrimEntries);
+            if (parts.Length != 2 || parts[0].Length == 0) throw new InvalidPriorException(Expected);
+            if (!double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var weight))
+            {
+                throw new InvalidPriorException("A weight must be a number.", parts[0]);
+            }
+            if (!weights.TryAdd(parts[0], weight)) throw new InvalidPriorException("The language is given twice.", parts[0]);
+        }
+        return weights.Count > 0 ? PriorChoice.FromWeights(weights) : throw new InvalidPriorException(Expected);
     }
 }

@@ -156,7 +156,7 @@ public sealed class BulkScoringTests(ScoringModel fixture) : IClassFixture<Scori
         var output = await Score("name\nRossini\n", BulkFormat.Csv);
 
         var probability = double.Parse(output.Split("\r\n")[1].Split(',')[2], System.Globalization.CultureInfo.InvariantCulture);
-        var expected = fixture.Model.Classifier.Predict(["rossini"])[0].Max();
+        var expected = fixture.Model.Predictor.Predict("Rossini", fixture.Model.Predictor.Options()).Confidence;
         Assert.Equal(expected, probability, 6);
     }
 
@@ -251,7 +251,7 @@ public sealed class BulkScoringTests(ScoringModel fixture) : IClassFixture<Scori
     {
         using var source = new MemoryStream(Encoding.UTF8.GetBytes(input));
         using var destination = new MemoryStream();
-        var scorer = new NameScorer(fixture.Model, top, coverage: 0.9);
+        var scorer = new NameScorer(fixture.Model.Predictor, top);
         await BulkScoring.ScoreAsync(source, format, destination, outputFormat ?? format.DefaultOutput(), scorer, options ?? new BulkOptions(column), progress);
         return Encoding.UTF8.GetString(destination.ToArray());
     }
