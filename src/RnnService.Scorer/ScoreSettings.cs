@@ -22,7 +22,7 @@ internal sealed class ScoreSettings : CommandSettings
     public string Output { get; set; } = "-";
 
     [CommandOption("-c|--column <NAME>")]
-    [Description("The CSV/TSV column or NDJSON member that holds the name (an exact match wins, else case is ignored).")]
+    [Description("The CSV/TSV column (an exact match wins, else case is ignored) or NDJSON member that holds the name.")]
     [DefaultValue("name")]
     public string Column { get; set; } = "name";
 

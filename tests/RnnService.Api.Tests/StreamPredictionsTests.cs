@@ -178,7 +178,8 @@ public sealed class StreamPredictionsTests : IClassFixture<RnnServiceApp>
     public async Task ABodyFarLargerThanTheJsonLimitIsStreamedAndTheStreamLimitIsItsOwn()
     {
         // Kestrel enforces body limits, so this runs on real Kestrel rather than the in-memory test server.
-        using var app = new RnnServiceApp(null, new() { ["Streaming:MaxBodyBytes"] = "1000000" });
+        // A budget of names that 100,000 rows do not exhaust: pacing is another test's subject.
+        using var app = new RnnServiceApp(null, new() { ["Streaming:MaxBodyBytes"] = "1000000", ["RateLimiting:NamesPerWindow"] = "1000000" });
         app.UseKestrel(0);
         app.StartServer();
         using var kestrelClient = app.CreateClient();

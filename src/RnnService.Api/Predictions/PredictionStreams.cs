@@ -24,7 +24,7 @@ public sealed class StreamingOptions
 /// <summary>The query of POST /api/predictions/stream: which column holds the names and what to add to each row.</summary>
 public sealed record StreamPredictionQuery
 {
-    /// <summary>The CSV column or NDJSON member with the name (an exact match wins, else case is ignored); default "name".</summary>
+    /// <summary>The CSV column (an exact match wins, else case is ignored) or NDJSON member with the name; default "name".</summary>
     [FromQuery(Name = "column")]
     [StringLength(200, MinimumLength = 1)]
     public string? Column { get; init; }
