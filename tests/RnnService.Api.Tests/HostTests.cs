@@ -16,7 +16,7 @@ public sealed class HostTests
         var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToArray();
         Assert.Equal(
             ["/api/models", "/api/models/current", "/api/models/{version}", "/api/models/{version}/activate", "/api/models/{version}/card",
-             "/api/predictions", "/api/predictions/batch", "/api/predictions/explain", "/api/training", "/api/training/{id}"],
+             "/api/predictions", "/api/predictions/batch", "/api/predictions/explain", "/api/predictions/stream", "/api/training", "/api/training/{id}"],
             paths.Order(StringComparer.Ordinal));
         var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
         Assert.Equal("X-Api-Key", scheme.GetProperty("name").GetString());

@@ -7,7 +7,7 @@ namespace RnnService.Api.Tests;
 public sealed class SecurityTests
 {
     /// <summary>POSTs that only compute an answer and change nothing; every other non-GET operation must need the key.</summary>
-    private static readonly HashSet<string> OpenOperations = ["POST /api/predictions", "POST /api/predictions/batch", "POST /api/predictions/explain"];
+    private static readonly HashSet<string> OpenOperations = ["POST /api/predictions", "POST /api/predictions/batch", "POST /api/predictions/explain", "POST /api/predictions/stream"];
 
     [Fact]
     public async Task EveryOperationThatChangesStateRefusesAMissingOrWrongKey()

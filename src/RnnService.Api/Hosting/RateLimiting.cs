@@ -34,7 +34,7 @@ public sealed class RateLimitingOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan FailedKeyWindow { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Batch and explain requests computed at once; the rest queue, so single names always find a free core.</summary>
+    /// <summary>Batch, explain and stream requests computed at once; the rest queue, so single names always find a free core.</summary>
     [Range(1, 1024)]
     public int BulkConcurrency { get; set; } = Math.Max(1, Environment.ProcessorCount / 2);
 
@@ -117,6 +117,21 @@ public sealed class ClientLimits : IDisposable
     {
         using var lease = names.AttemptAcquire(RateLimiting.ClientKey(context), count);
         if (!lease.IsAcquired) throw new TooManyRequestsException(RetryAfter(lease), $"A client may have {settings.NamesPerWindow} names classified per {settings.Window.TotalSeconds:0} s.");
+    }
+
+    /// <summary>
+    /// Counts <paramref name="count"/> names of a stream against the client's budget, waiting for the next window while
+    /// it is spent: a stream slows to the client's rate instead of failing midway.
+    /// </summary>
+    public async ValueTask WaitForNamesAsync(HttpContext context, int count, CancellationToken cancellationToken)
+    {
+        while (count > 0)
+        {
+            var slice = Math.Min(count, settings.NamesPerWindow);
+            using var lease = names.AttemptAcquire(RateLimiting.ClientKey(context), slice);
+            if (lease.IsAcquired) count -= slice;
+            else await Task.Delay(RetryAfter(lease), cancellationToken);
+        }
     }
 
     /// <summary>Waits for a turn at bulk work; dispose the returned lease when done. Throws when the queue is full.</summary>

@@ -76,6 +76,8 @@ public static class ServiceRegistration
         services.AddHostedService<ModelWatcher>();
         services.AddOptions<PrivacyOptions>().BindConfiguration(PrivacyOptions.Section);
         services.AddSingleton<PredictionService>();
+        services.AddOptions<StreamingOptions>().BindConfiguration(StreamingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<PredictionStreams>();
         return services;
     }
 

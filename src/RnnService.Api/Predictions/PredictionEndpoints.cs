@@ -6,10 +6,10 @@ using RnnService.Core.Data;
 namespace RnnService.Api.Predictions;
 
 /// <summary>
-/// Which language a family name comes from: POST /api/predictions, /batch and /explain.
+/// Which language a family name comes from: POST /api/predictions, /batch, /explain and /stream.
 /// </summary>
 /// <remarks>
-/// The service's hot path, so these three are minimal-API endpoints, not a controller like the other resources: MVC's
+/// The service's hot path, so these are minimal-API endpoints, not a controller like the other resources: MVC's
 /// action invoker, model binding and output formatting cost about as much CPU as a whole trivial request, which capped
 /// predictions at 0.45 of /health/live's requests per second; as endpoints they reach 0.63–0.70 (docs/performance.md). The
 /// contracts, their DataAnnotations (checked by the minimal-API validator), the problem details and the OpenAPI
@@ -33,6 +33,9 @@ public static class PredictionEndpoints
         predictions.MapPost("/predictions", Predict).Produces<PredictionResponse>();
         predictions.MapPost("/predictions/batch", PredictBatch).Produces<BatchPredictionResponse>();
         predictions.MapPost("/predictions/explain", Explain).Produces<ExplainResponse>();
+        predictions.MapPost("/predictions/stream", Stream)
+            .Accepts<string>("text/csv", "text/tab-separated-values", "application/x-ndjson", "text/plain")
+            .Produces<string>(StatusCodes.Status200OK, "text/csv", "text/tab-separated-values", "application/x-ndjson");
         return app;
     }
 
@@ -89,4 +92,23 @@ public static class PredictionEndpoints
         using var turn = await limits.EnterBulkAsync(context.RequestAborted);
         return TypedResults.Json(predictions.Explain(NameNormalizer.Tidy(request.Name!), request.Top, request.Prior), PredictionJsonContext.Default.ExplainResponse);
     }
+
+    /// <summary>Scores a whole file of names, of any length, answered as a stream in the same format.</summary>
+    /// <remarks>
+    /// The body is CSV or TSV with a header row (RFC 4180 quoting, CRLF or LF, an optional byte order mark), NDJSON (one
+    /// object per line) or plain text (one name per line, answered as CSV), up to <c>Streaming:MaxBodyBytes</c> (1 GiB).
+    /// Every row comes back in input order with all its columns, then language, probability, uncertain, reasons,
+    /// prediction_set, the <c>top</c> language/probability pairs, model_version and error. All rows are scored by one
+    /// model version, also named in the X-Model-Version header. A bad row (empty, too long or letterless name,
+    /// malformed line) gets an error with its line number and the rest goes on, unless <c>strict</c>. The body is read
+    /// and answered incrementally: memory stays flat, and a client that disconnects stops the work.
+    /// </remarks>
+    /// <response code="200">The scored rows, streamed.</response>
+    /// <response code="400">A query parameter is invalid, the name column is missing, or (strict) a bad row came before any answer.</response>
+    /// <response code="413">The body is longer than Streaming:MaxBodyBytes.</response>
+    /// <response code="415">The body is not text/csv, text/tab-separated-values, application/x-ndjson or text/plain.</response>
+    /// <response code="429">The client has used its names for this window (the stream then slows to the budget instead).</response>
+    /// <response code="503">No valid model is loaded, or too many bulk requests are waiting.</response>
+    public static Task<Results<StreamedScores, ProblemHttpResult>> Stream(HttpContext context, [AsParameters] StreamPredictionQuery query, PredictionStreams streams) =>
+        streams.OpenAsync(context, query);
 }
