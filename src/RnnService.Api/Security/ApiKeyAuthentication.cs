@@ -53,19 +53,9 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         if (lockedOutFor is { } wait) throw new TooManyRequestsException(wait, "Too many wrong API keys came from this client; wait before trying again.");
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        await Context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = Context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status401Unauthorized,
-                Title = "An API key is required.",
-                Detail = Request.Headers.ContainsKey(Header)
-                    ? $"The {Header} header does not hold this service's API key."
-                    : $"Send this service's API key in the {Header} header.",
-            },
-        });
+        await (Request.Headers.ContainsKey(Header)
+            ? new Problem(ProblemKinds.ApiKeyInvalid, $"The {Header} header does not hold this service's API key.")
+            : new Problem(ProblemKinds.ApiKeyMissing, $"Send this service's API key in the {Header} header.")).ExecuteAsync(Context);
     }
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
