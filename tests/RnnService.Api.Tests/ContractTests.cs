@@ -76,4 +76,20 @@ public sealed class ContractTests
         Assert.Equal(ProblemKinds.All.Count, ProblemKinds.All.Select(kind => kind.Code).Distinct().Count());
         await (await client.GetAsync("/problems/no-such-kind")).ReadProblemAsync("not-found");
     }
+
+    [Fact]
+    public async Task RefusalsAreLoggedOncePerClientAndWindowThenCounted()
+    {
+        await using var app = new RnnServiceApp(modelsDirectory: null, new() { ["RateLimiting:Window"] = "00:00:01" });
+        using var anonymous = app.CreateClient();
+
+        for (var i = 0; i < 5; i++) Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostJsonAsync("/api/training", new { epochs = 1 })).StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!app.Logs.Lines.Any(line => line.StartsWith("Refused 4 more", StringComparison.Ordinal)) && DateTime.UtcNow < deadline) await Task.Delay(100);
+
+        var refusals = app.Logs.Lines.Where(line => line.StartsWith("Refused", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, refusals.Length);   // the in-memory test server has no client address: "unknown"
+        Assert.StartsWith("Refused 401 (\"api-key-missing\") to \"unknown\" for \"/api/training\"", refusals[0], StringComparison.Ordinal);
+        Assert.StartsWith("Refused 4 more requests with 401 to \"unknown\" in 1 s", refusals[1], StringComparison.Ordinal);
+    }
 }

@@ -140,6 +140,7 @@ public static class ErrorHandling
         services.AddProblemDetails(options => options.CustomizeProblemDetails = Complete);
         services.AddExceptionHandler<KnownExceptionHandler>();
         services.AddSingleton<ServerPaths>();
+        services.AddSingleton<RejectionLog>();
         // Minimal APIs otherwise answer a body they cannot bind with a bare 400; thrown, it gets its reason (below).
         services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         // Post-configured: AddControllers sets its own factory, whichever is registered first.
@@ -174,6 +175,10 @@ public static class ErrorHandling
         problem.Status = status;
         problem.Extensions["code"] = kind.Code;
         problem.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
+        if (status is StatusCodes.Status401Unauthorized or StatusCodes.Status429TooManyRequests)
+        {
+            context.HttpContext.RequestServices.GetRequiredService<RejectionLog>().Record(context.HttpContext, status, kind.Code);
+        }
         if (kind == ProblemKinds.InternalError || string.IsNullOrEmpty(problem.Detail)) problem.Detail = DefaultDetail(kind, context.HttpContext);
         if (problem is HttpValidationProblemDetails validation)
         {

@@ -61,8 +61,6 @@ public static class RateLimiting
             {
                 var http = rejected.HttpContext;
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
-                http.RequestServices.GetRequiredService<ILogger<RateLimitingOptions>>()
-                    .LogWarning("Rate limit hit by {Client} on {Path}", http.Connection.RemoteIpAddress, http.Request.Path);
                 var options = http.RequestServices.GetRequiredService<IOptions<RateLimitingOptions>>().Value;
                 var reads = http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == ReadsPolicy;
                 var limit = reads

@@ -3,6 +3,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using System.Xml.Linq;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Microsoft.Extensions.Options;
 using RnnService.Api.Hosting;
 
@@ -76,6 +80,22 @@ public sealed class ApiKeyAuthenticationHandler(
     }
 }
 
+/// <summary>Data Protection's key ring, in memory only (see <see cref="ApiKeyAuthenticationExtensions.AddApiKeyAuthentication"/>).</summary>
+internal sealed class InMemoryKeyRepository : IXmlRepository
+{
+    private readonly List<XElement> keys = [];
+
+    public IReadOnlyCollection<XElement> GetAllElements()
+    {
+        lock (keys) return keys.ToArray();
+    }
+
+    public void StoreElement(XElement element, string friendlyName)
+    {
+        lock (keys) keys.Add(element);
+    }
+}
+
 public static class ApiKeyAuthenticationExtensions
 {
     public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
@@ -85,6 +105,14 @@ public static class ApiKeyAuthenticationExtensions
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
+        // Authentication brings ASP.NET Core Data Protection, which nothing here uses (no cookies, no antiforgery
+        // tokens, nothing protected outlives the process): its keys stay in memory, so none is written unencrypted to
+        // disk and startup warns about nothing.
+        services.Configure<KeyManagementOptions>(keys =>
+        {
+            keys.XmlRepository = new InMemoryKeyRepository();
+            keys.XmlEncryptor = new NullXmlEncryptor();
+        });
         return services;
     }
 }
