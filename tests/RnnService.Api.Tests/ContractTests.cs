@@ -60,7 +60,7 @@ public sealed class ContractTests
     }
 
     [Fact]
-    public async Task EveryProblemTypeIsDescribedAtItsUri()
+    public async Task EveryProblemTypeIsDescribedAtItsUriAndInTheReadme()
     {
         await using var app = new RnnServiceApp();
         using var client = app.CreateClient();
@@ -74,6 +74,8 @@ public sealed class ContractTests
             Assert.Contains(kind.Description, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
         Assert.Equal(ProblemKinds.All.Count, ProblemKinds.All.Select(kind => kind.Code).Distinct().Count());
+        var readme = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "README.md"));
+        Assert.All(ProblemKinds.All, kind => Assert.Contains($"| `{kind.Code}` | {kind.Status} |", readme, StringComparison.Ordinal));
         await (await client.GetAsync("/problems/no-such-kind")).ReadProblemAsync("not-found");
     }
 

@@ -111,10 +111,10 @@ public sealed class PredictionsTests : IClassFixture<RnnServiceApp>
     [InlineData("/api/predictions", "{\"name\": 42}", "name", "name must be a string.")]
     [InlineData("/api/predictions", "{\"name\": \"Lopez\", \"top\": \"3\"}", "top", "top must be a whole number (not in quotes).")]
     [InlineData("/api/predictions", "{\"name\": \"Lopez\", \"coverage\": \"0.9\"}", "coverage", "coverage must be a number (not in quotes).")]
-    [InlineData("/api/predictions", "{\"name\": \"Smith\", \"foo\": 1}", "foo", "foo is not a field of this request, which takes: name, top, coverage.")]
+    [InlineData("/api/predictions", "{\"name\": \"Smith\", \"foo\": 1}", "foo", "foo is not a field of this request, which takes: name, top, coverage, prior.")]
     [InlineData("/api/predictions/batch", "{\"names\": [\"Lopez\", 7]}", "names[1]", "names[1] must be a string.")]
     [InlineData("/api/predictions/batch", "{\"names\": \"Lopez\"}", "names", "names must be an array of strings.")]
-    [InlineData("/api/predictions/explain", "{\"name\": \"Lopez\", \"Top\": 3}", "Top", "Top is not a field of this request, which takes: name, top.")]
+    [InlineData("/api/predictions/explain", "{\"name\": \"Lopez\", \"Top\": 3}", "Top", "Top is not a field of this request, which takes: name, top, prior.")]
     public async Task AFieldTheRequestDoesNotTakeIsAProblemNamingIt(string url, string body, string field, string message)
     {
         var response = await client.PostAsync(url, new StringContent(body, Encoding.UTF8, "application/json"));

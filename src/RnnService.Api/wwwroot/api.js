@@ -38,10 +38,11 @@ export async function api(method, url, { body, key, signal } = {}) {
 /** One sentence (or one per line) a person can act on, from an RFC 9457 problem. */
 export function describeProblem(response, problem) {
   switch (problem?.code) {
-    // One message per invalid field, each naming the field and its rule.
-    case 'validation': return [...new Set(Object.values(problem.errors ?? {}).flat())].join('\n') || problem.detail;
-    case 'api-key-missing': return 'Enter the API key: this needs it.';
-    case 'api-key-invalid': return 'That API key is not this service\'s key.';
+    // One message per invalid field, each naming the field (by its JSON name) and its rule, as a sentence.
+    case 'validation': {
+      const messages = [...new Set(Object.values(problem.errors ?? {}).flat())];
+      return messages.map((message) => message[0].toUpperCase() + message.slice(1)).join('\n') || problem.detail;
+    }
     case 'rate-limited': {
       const retry = problem.retryAfterSeconds ?? response.headers.get('Retry-After');
       return `Too many requests; try again ${retry ? `in ${retry} s` : 'shortly'}.`;
