@@ -59,15 +59,6 @@ public static class SwaggerSetup
                 Description = "A duration, [d.]hh:mm:ss[.fffffff].",
                 Example = JsonValue.Create("00:00:01.1300000"),
             });
-            // The one free-form request field, a prediction's prior: a named prior or weights by language.
-            swagger.MapType<System.Text.Json.JsonElement>(() => new OpenApiSchema
-            {
-                OneOf =
-                [
-                    new OpenApiSchema { Type = JsonSchemaType.String, Enum = [JsonValue.Create("data"), JsonValue.Create("uniform")] },
-                    new OpenApiSchema { Type = JsonSchemaType.Object, AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Number, Minimum = "0" } },
-                ],
-            });
             swagger.OperationFilter<ApiKeyRequirementFilter>();
             swagger.OperationFilter<EveryResponseFilter>();
             swagger.SchemaFilter<AlwaysSentFieldsFilter>();
@@ -189,9 +180,6 @@ public static class SwaggerSetup
                 if (!concrete.Properties!.TryGetValue(name, out var propertySchema)) continue;
                 var writtenOnlyWhenSet = property.GetCustomAttribute<JsonIgnoreAttribute>()?.Condition == JsonIgnoreCondition.WhenWritingNull;
                 if (writtenOnlyWhenSet && propertySchema is OpenApiSchema optional) optional.Type &= ~JsonSchemaType.Null;
-                // A choice of schemas (the prior) has no type of its own for OpenAPI 3.0's nullable to go with; leaving
-                // the field out is how a client asks for the default.
-                if (propertySchema is OpenApiSchema { OneOf.Count: > 0 } choice) choice.Type = null;
                 if (writtenOnlyWhenSet || IsRequest(context.Type)) continue;
                 concrete.Required ??= new SortedSet<string>(StringComparer.Ordinal);
                 concrete.Required.Add(name);
