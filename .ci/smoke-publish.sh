@@ -56,7 +56,7 @@ grep -q '"language":"Japanese"' <<<"$prediction" || fail "unexpected prediction:
 grep -q '"modelVersion":1' <<<"$prediction" || fail "prediction not from version 1: $prediction"
 echo "smoke: predicted $prediction"
 metrics=$(curl -sf "http://127.0.0.1:$port/metrics") || fail "/metrics"
-grep -q '^rnnservice_predictions{language="Japanese"} 1' <<<"$metrics" || fail "/metrics lacks the prediction counter"
+grep -q '^rnnservice_predictions_total{language="Japanese"} 1' <<<"$metrics" || fail "/metrics lacks the prediction counter"
 grep -q '^rnnservice_model_version 1' <<<"$metrics" || fail "/metrics lacks the model version"
 echo "smoke: /metrics ok"
 

@@ -222,7 +222,7 @@ log "memory: fresh API, 10k then 200k predictions"
 start_api
 second_cold_start=$cold_start_ms
 rss() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$api_pid/status"; }
-served() { curl -s "$base/metrics" | awk '/^rnnservice_predictions(_total)?\{/ { n += $NF } END { printf "%.0f", n }'; }
+served() { curl -s "$base/metrics" | awk '/^rnnservice_predictions_total\{/ { n += $NF } END { printf "%.0f", n }'; }
 # Serves predictions until the service has answered `target` in total: each wrk thread stops after its share
 # (predictions.lua), and wrk, which would otherwise sleep out its duration, is interrupted once the count is reached
 # (or stops moving, should a request have been cut off).

@@ -8,6 +8,7 @@ using Serilog;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddSerilogLogging();                          // structured console logs (Serilog)
+builder.Services.AddServiceJson();                    // one JSON contract: documented fields only, plain UTF-8 answers
 builder.Services.AddProblemDetailsEverywhere();       // RFC 9457 problem details for every error
 builder.Services.AddApiKeyAuthentication();           // X-Api-Key for training and activation
 builder.Services.AddPredictionRateLimiting();         // per-client limits on predictions, 429 + Retry-After
@@ -39,6 +40,7 @@ app.UseAuthorization();
 app.MapControllers();
 app.MapPredictionEndpoints();
 app.MapHealthEndpoints();
+app.MapProblemTypes();                                // what each problem type URI means, at /problems/{code}
 app.MapMetrics();                                     // Prometheus format at /metrics
 
 app.Lifetime.ApplicationStarted.Register(() =>

@@ -15,7 +15,7 @@ internal static class Commands
             var serving = ServedManifest(store, logger);
             var (promote, note) = runner.DecidePromotion(manifest, serving, options.DataDirectory, options.PromotionTolerance);
             if (promote) store.SetCurrent(manifest.Version);
-            logger.LogInformation("Model version {Version} {Note}", manifest.Version, note);
+            logger.LogInformation("Model version {Version} {Outcome} because {Note}", manifest.Version, promote ? "is current" : "is published but not current", note);
         }
         logger.LogInformation(
             "Model version {Version}: test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4} ({Count} test examples)",

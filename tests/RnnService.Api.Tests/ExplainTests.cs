@@ -50,6 +50,6 @@ public sealed class ExplainTests(RnnServiceApp app) : IClassFixture<RnnServiceAp
         var response = await client.PostJsonAsync("/api/predictions/explain", new { name = "1234" });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("Name must contain at least one letter.", (await response.ReadProblemAsync()).GetProperty("errors").GetProperty("Name")[0].GetString());
+        Assert.Equal("name must contain at least one letter.", (await response.ReadProblemAsync("validation")).GetProperty("errors").GetProperty("name")[0].GetString());
     }
 }

@@ -95,7 +95,9 @@ public sealed class ModelsTests
         var response = await client.PostAsync("/api/models/2/activate", null);
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
-        Assert.Contains("checksum", (await response.ReadProblemAsync()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var detail = (await response.ReadProblemAsync("model-unusable")).GetProperty("detail").GetString();
+        Assert.StartsWith("Model version 2 cannot be served: models/2/weights.bin: checksum", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(app.ModelsDirectory, detail, StringComparison.Ordinal);   // the file, not its path on the server
         Assert.Equal(1, await ServedVersion(client));
         Assert.Equal(1, app.Store.CurrentVersion());
     }

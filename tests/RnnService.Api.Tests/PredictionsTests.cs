@@ -51,17 +51,17 @@ public sealed class PredictionsTests : IClassFixture<RnnServiceApp>
     }
 
     [Theory]
-    [InlineData("", "Name must not be empty.")]
-    [InlineData("   ", "Name must not be empty.")]
-    [InlineData("123 -'", "Name must contain at least one letter.")]
-    [InlineData("Abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijk", "Name must be at most 50 characters long.")]
+    [InlineData("", "name must not be empty.")]
+    [InlineData("   ", "name must not be empty.")]
+    [InlineData("123 -'", "name must contain at least one letter.")]
+    [InlineData("Abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijk", "name must be at most 50 characters long (it has 51).")]
     public async Task AnInvalidNameIsAProblemNamingTheField(string name, string message)
     {
         var response = await client.PostJsonAsync("/api/predictions", new { name });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.ReadProblemAsync();
-        Assert.Equal(message, problem.GetProperty("errors").GetProperty("Name")[0].GetString());
+        Assert.Equal(message, problem.GetProperty("errors").GetProperty("name")[0].GetString());
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class PredictionsTests : IClassFixture<RnnServiceApp>
         var response = await client.PostJsonAsync("/api/predictions", new { top = 3 });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.True((await response.ReadProblemAsync()).GetProperty("errors").TryGetProperty("Name", out _));
+        Assert.True((await response.ReadProblemAsync()).GetProperty("errors").TryGetProperty("name", out _));
     }
 
     [Theory]
@@ -81,7 +81,7 @@ public sealed class PredictionsTests : IClassFixture<RnnServiceApp>
         var response = await client.PostJsonAsync("/api/predictions", new { name = "Lopez", top });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.True((await response.ReadProblemAsync()).GetProperty("errors").TryGetProperty("Top", out _));
+        Assert.True((await response.ReadProblemAsync()).GetProperty("errors").TryGetProperty("top", out _));
     }
 
     [Theory]
@@ -100,10 +100,28 @@ public sealed class PredictionsTests : IClassFixture<RnnServiceApp>
     [Fact]
     public async Task AMalformedBodyIsAProblemThatSaysWhere()
     {
-        var response = await client.PostAsync("/api/predictions", new StringContent("{\"name\": 42}", Encoding.UTF8, "application/json"));
+        var response = await client.PostAsync("/api/predictions", new StringContent("{\"name\": \"Lopez\",\n \"top\": }", Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("Path: $.name", (await response.ReadProblemAsync()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var problem = await response.ReadProblemAsync("invalid-json");
+        Assert.Equal("The request body is not valid JSON: reading stopped at line 2, byte 9.", problem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData("/api/predictions", "{\"name\": 42}", "name", "name must be a string.")]
+    [InlineData("/api/predictions", "{\"name\": \"Lopez\", \"top\": \"3\"}", "top", "top must be a whole number (not in quotes).")]
+    [InlineData("/api/predictions", "{\"name\": \"Lopez\", \"coverage\": \"0.9\"}", "coverage", "coverage must be a number (not in quotes).")]
+    [InlineData("/api/predictions", "{\"name\": \"Smith\", \"foo\": 1}", "foo", "foo is not a field of this request, which takes: name, top, coverage, prior.")]
+    [InlineData("/api/predictions/batch", "{\"names\": [\"Lopez\", 7]}", "names[1]", "names[1] must be a string.")]
+    [InlineData("/api/predictions/batch", "{\"names\": \"Lopez\"}", "names", "names must be an array of strings.")]
+    [InlineData("/api/predictions/explain", "{\"name\": \"Lopez\", \"Top\": 3}", "Top", "Top is not a field of this request, which takes: name, top, prior.")]
+    public async Task AFieldTheRequestDoesNotTakeIsAProblemNamingIt(string url, string body, string field, string message)
+    {
+        var response = await client.PostAsync(url, new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.ReadProblemAsync("validation");
+        Assert.Equal(message, problem.GetProperty("errors").GetProperty(field)[0].GetString());
     }
 
     [Fact]
@@ -112,7 +130,7 @@ public sealed class PredictionsTests : IClassFixture<RnnServiceApp>
         var response = await client.PostAsync("/api/predictions", new StringContent("name=Lopez", Encoding.UTF8, "application/x-www-form-urlencoded"));
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
-        await response.ReadProblemAsync();
+        Assert.Contains("application/json", (await response.ReadProblemAsync("unsupported-media-type")).GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -127,7 +145,7 @@ public sealed class PredictionsTests : IClassFixture<RnnServiceApp>
         var response = await kestrelClient.PostAsync("/api/predictions", new StringContent($"{{\"name\": \"{new string('a', 300_000)}\"}}", Encoding.UTF8, "application/json"));
 
         Assert.True(response.StatusCode == HttpStatusCode.RequestEntityTooLarge, await response.Content.ReadAsStringAsync());
-        await response.ReadProblemAsync();
+        Assert.Equal("The request body is larger than the limit of 262,144 bytes.", (await response.ReadProblemAsync("body-too-large")).GetProperty("detail").GetString());
     }
 
     [Fact]
@@ -161,7 +179,7 @@ public sealed class PredictionsTests : IClassFixture<RnnServiceApp>
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = (await response.ReadProblemAsync()).GetProperty("errors");
-        Assert.Equal("Name must contain at least one letter.", errors.GetProperty("Names[1]")[0].GetString());
+        Assert.Equal("names[1] must contain at least one letter.", errors.GetProperty("names[1]")[0].GetString());
     }
 
     [Theory]
@@ -172,7 +190,8 @@ public sealed class PredictionsTests : IClassFixture<RnnServiceApp>
         var response = await client.PostJsonAsync("/api/predictions/batch", new { names = Enumerable.Repeat("Lopez", count).ToArray() });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.True((await response.ReadProblemAsync()).GetProperty("errors").TryGetProperty("Names", out _));
+        var message = (await response.ReadProblemAsync("validation")).GetProperty("errors").GetProperty("names")[0].GetString();
+        Assert.Equal(count == 0 ? "names must hold at least one name." : "names may hold at most 1,000 names.", message);
     }
 
     [Fact]

@@ -106,13 +106,20 @@ internal static class HttpExtensions
     public static async Task<T> ReadAsync<T>(this HttpResponseMessage response) =>
         (await response.Content.ReadFromJsonAsync<T>(RnnServiceApp.Json))!;
 
-    /// <summary>The problem-details body, after checking the media type RFC 9457 prescribes.</summary>
-    public static async Task<JsonElement> ReadProblemAsync(this HttpResponseMessage response)
+    /// <summary>
+    /// The problem-details body, after checking the media type RFC 9457 prescribes and the service's one error style: a
+    /// type URI per kind (/problems/{code}), the machine-readable code (the expected one, if given), a title and a detail.
+    /// </summary>
+    public static async Task<JsonElement> ReadProblemAsync(this HttpResponseMessage response, string? code = null)
     {
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal((int)response.StatusCode, problem.GetProperty("status").GetInt32());
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("detail").GetString()));
+        var actualCode = problem.GetProperty("code").GetString();
+        if (code is not null) Assert.Equal(code, actualCode);
+        Assert.Equal($"/problems/{actualCode}", problem.GetProperty("type").GetString());
         return problem;
     }
 }

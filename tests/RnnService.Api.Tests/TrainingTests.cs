@@ -90,7 +90,7 @@ public sealed class TrainingTests
 
         Assert.Equal(TrainingJobState.Succeeded, job.State);
         Assert.False(job.Promoted);
-        Assert.Contains("not promoted", job.PromotionNote, StringComparison.Ordinal);
+        Assert.Contains("is more than 0 below version 1's 1.0000", job.PromotionNote, StringComparison.Ordinal);
         Assert.Equal([1, 2], app.Store.Versions());
         Assert.Equal(1, app.Store.CurrentVersion());
         var prediction = await (await client.PostJsonAsync("/api/predictions", new { name = "Lopez" })).ReadAsync<PredictionResponse>();
@@ -118,10 +118,10 @@ public sealed class TrainingTests
     }
 
     [Theory]
-    [InlineData("hiddenSize", 100_000, "HiddenSize must be between 4 and 512.")]
-    [InlineData("epochs", 0, "Epochs must be between 1 and 200.")]
-    [InlineData("learningRate", -1, "LearningRate must be greater than 0 and at most 1.")]
-    [InlineData("batchSize", 5000, "BatchSize must be between 1 and 1024.")]
+    [InlineData("hiddenSize", 100_000, "hiddenSize must be between 4 and 512.")]
+    [InlineData("epochs", 0, "epochs must be between 1 and 200.")]
+    [InlineData("learningRate", -1, "learningRate must be greater than 0 and at most 1.")]
+    [InlineData("batchSize", 5000, "batchSize must be between 1 and 1024.")]
     public async Task AHyperparameterOutsideItsRangeIsAProblemNamingIt(string field, double value, string message)
     {
         await using var app = new RnnServiceApp();

@@ -30,7 +30,7 @@ public sealed class TrustTests(RnnServiceApp app) : IClassFixture<RnnServiceApp>
         var response = await client.PostJsonAsync("/api/predictions", new { name = "Rossini", coverage = 0.5 });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("0.8, 0.9, 0.95", (await response.ReadProblemAsync()).GetProperty("errors").GetProperty("Coverage")[0].GetString(), StringComparison.Ordinal);
+        Assert.Contains("0.8, 0.9, 0.95", (await response.ReadProblemAsync()).GetProperty("errors").GetProperty("coverage")[0].GetString(), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -81,7 +81,7 @@ public sealed class TrustTests(RnnServiceApp app) : IClassFixture<RnnServiceApp>
         var response = await client.PostJsonAsync("/api/predictions/batch", new { names = new[] { "Lopez", "Ivanov" }, ids = new[] { "row-7" } });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.True((await response.ReadProblemAsync()).GetProperty("errors").TryGetProperty("Ids", out _));
+        Assert.True((await response.ReadProblemAsync()).GetProperty("errors").TryGetProperty("ids", out _));
     }
 
     [Fact]

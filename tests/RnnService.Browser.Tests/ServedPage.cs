@@ -121,8 +121,8 @@ public sealed class ServedPage : IAsyncLifetime
         """;
 
     /// <summary>
-    /// A new page at / in its own context; uncaught script errors and content security policy violations (as the
-    /// console reports them) are collected into <paramref name="scriptErrors"/>.
+    /// A new page at / in its own context; uncaught script errors, content security policy violations (as the console
+    /// reports them) and files the page loads that are missing (the favicon, say) are collected into <paramref name="scriptErrors"/>.
     /// </summary>
     public async Task<IPage> OpenAsync(List<string> scriptErrors, int width = 1280, int height = 900)
     {
@@ -138,6 +138,11 @@ public sealed class ServedPage : IAsyncLifetime
         page.Console += (_, message) =>
         {
             if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal)) scriptErrors.Add($"CSP: {message.Text}");
+        };
+        // A file the page asks for itself (script, style, icon) must exist; API calls answer 404 on purpose in some tests.
+        page.Response += (_, response) =>
+        {
+            if (response.Status == 404 && response.Request.ResourceType is not ("fetch" or "xhr")) scriptErrors.Add($"404: {response.Url}");
         };
         await page.GotoAsync(BaseAddress.ToString());
         return page;

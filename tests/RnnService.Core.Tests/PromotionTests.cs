@@ -41,7 +41,7 @@ public sealed class PromotionTests : IDisposable
         var decision = runner.DecidePromotion(candidate, served, data.Path, tolerance: 0.05);
 
         Assert.False(decision.Promote);
-        Assert.Contains("0.8000 vs 0.9000 of version 1", decision.Note, StringComparison.Ordinal);
+        Assert.Contains("its validation macro-F1 0.8000 is more than 0.05 below version 1's 0.9000", decision.Note, StringComparison.Ordinal);
         Assert.Contains("same validation names", decision.Note, StringComparison.Ordinal);
     }
 
@@ -60,7 +60,7 @@ public sealed class PromotionTests : IDisposable
         Assert.False(decision.Promote, decision.Note);
         Assert.Contains("split differently", decision.Note, StringComparison.Ordinal);
         Assert.Contains("scored on this version's validation names", decision.Note, StringComparison.Ordinal);
-        Assert.DoesNotContain("vs 0.1000", decision.Note, StringComparison.Ordinal);
+        Assert.DoesNotContain("'s 0.1000", decision.Note, StringComparison.Ordinal);
     }
 
     [Fact]

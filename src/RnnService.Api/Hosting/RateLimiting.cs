@@ -61,14 +61,13 @@ public static class RateLimiting
             {
                 var http = rejected.HttpContext;
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
-                http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                http.RequestServices.GetRequiredService<ILogger<RateLimitingOptions>>()
-                    .LogWarning("Rate limit hit by {Client} on {Path}", http.Connection.RemoteIpAddress, http.Request.Path);
-                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = http,
-                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many requests.", Detail = $"Retry after {http.Response.Headers.RetryAfter} s." },
-                });
+                var options = http.RequestServices.GetRequiredService<IOptions<RateLimitingOptions>>().Value;
+                var reads = http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == ReadsPolicy;
+                var limit = reads
+                    ? string.Create(CultureInfo.InvariantCulture, $"{options.ReadsPerWindow:N0} reads of models and training jobs")
+                    : string.Create(CultureInfo.InvariantCulture, $"{options.PredictionsPerWindow:N0} prediction requests");
+                await Problem.RetryLater(http, ProblemKinds.RateLimited,
+                    string.Create(CultureInfo.InvariantCulture, $"A client may make {limit} per {options.Window.TotalSeconds:N0} s."), retryAfter).ExecuteAsync(http);
             };
         });
         services.AddSingleton<ClientLimits>();

@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -46,10 +45,10 @@ public static class ServiceRegistration
         });
     }
 
-    /// <summary>Controllers, with enums as strings in JSON.</summary>
+    /// <summary>Controllers (their JSON is <see cref="ServiceJson"/>'s); an Accept header they cannot satisfy is a 406.</summary>
     public static IServiceCollection AddApiControllers(this IServiceCollection services)
     {
-        services.AddControllers().AddJsonOptions(json => json.JsonSerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.AddControllers(mvc => mvc.ReturnHttpNotAcceptable = true);
         return services;
     }
 
@@ -82,8 +81,8 @@ public static class ServiceRegistration
     }
 
     /// <summary>
-    /// Prometheus metrics: prometheus-net's HTTP metrics plus our "RnnService" meter. The runtime's event counters and
-    /// other meters are left out so /metrics stays readable.
+    /// Prometheus metrics: prometheus-net's HTTP metrics and process gauges plus <see cref="ServiceMetrics"/>. The
+    /// runtime's event counters and .NET meters are left out so /metrics stays readable.
     /// </summary>
     public static IServiceCollection AddServiceMetrics(this IServiceCollection services)
     {
@@ -92,11 +91,10 @@ public static class ServiceRegistration
         return services;
     }
 
-    private static readonly Lazy<IDisposable> PrometheusDefaults = new(() =>
+    private static readonly Lazy<bool> PrometheusDefaults = new(() =>
     {
         Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressEventCounters = true, SuppressDebugMetrics = true, SuppressMeters = true });
-        // Started now rather than at the first scrape (prometheus-net's default), so no measurement before it is lost.
-        return MeterAdapter.StartListening(new MeterAdapterOptions { InstrumentFilterPredicate = instrument => instrument.Meter.Name == ServiceMetrics.MeterName });
+        return true;
     });
 
     /// <summary>An absolute path, with a relative one taken as relative to the content root.</summary>

@@ -22,10 +22,11 @@ public sealed record ModelSummary(
 [ApiController]
 [Route("api/models")]
 [EnableRateLimiting(RateLimiting.ReadsPolicy)]
-public sealed class ModelsController(ModelStore store, ModelHost host, ModelListing listing) : ControllerBase
+[Produces("application/json")]
+public sealed class ModelsController(ModelStore store, ModelHost host, ModelListing listing, ServerPaths paths) : ControllerBase
 {
     /// <summary>Every model version with its headline metrics, oldest first.</summary>
-    [HttpGet]
+    [HttpGet(Name = "listModels")]
     [ProducesResponseType<IReadOnlyList<ModelSummary>>(StatusCodes.Status200OK)]
     public IReadOnlyList<ModelSummary> List()
     {
@@ -43,17 +44,17 @@ public sealed class ModelsController(ModelStore store, ModelHost host, ModelList
 
     /// <summary>The manifest of the version being served.</summary>
     /// <response code="503">No valid model is loaded.</response>
-    [HttpGet("current")]
+    [HttpGet("current", Name = "getCurrentModel")]
     [ProducesResponseType<ModelManifest>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
     public ActionResult<ModelManifest> Current() =>
         host.Current is { } manifest
             ? manifest
-            : Problem(title: "No model is being served.", detail: "No valid model version is loaded yet.", statusCode: StatusCodes.Status503ServiceUnavailable);
+            : new Problem(ProblemKinds.ModelUnavailable, "No valid model version is loaded yet.");
 
     /// <summary>The full manifest of one version: architecture, vocabulary, training configuration, per-language scores, confusion matrix, history.</summary>
     /// <response code="404">No such version, or its manifest cannot be read.</response>
-    [HttpGet("{version:int}")]
+    [HttpGet("{version:int}", Name = "getModel")]
     [ProducesResponseType<ModelManifest>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public ActionResult<ModelManifest> Get(int version)
@@ -65,7 +66,7 @@ public sealed class ModelsController(ModelStore store, ModelHost host, ModelList
         }
         catch (ModelLoadException exception)
         {
-            return Problem(title: $"Model version {version} cannot be read.", detail: exception.Message, statusCode: StatusCodes.Status404NotFound);
+            return new Problem(ProblemKinds.NotFound, $"Model version {version} cannot be read: {paths.Redact(exception.Message)}");
         }
     }
 
@@ -75,8 +76,8 @@ public sealed class ModelsController(ModelStore store, ModelHost host, ModelList
     /// <response code="200">The card, as JSON or as Markdown (text/markdown).</response>
     /// <response code="400">An unknown format.</response>
     /// <response code="404">No such version, or its manifest cannot be read.</response>
-    [HttpGet("{version:int}/card")]
-    [ProducesResponseType<ModelCard>(StatusCodes.Status200OK)]
+    [HttpGet("{version:int}/card", Name = "getModelCard")]
+    [ProducesResponseType<ModelCard>(StatusCodes.Status200OK, "application/json")]
     [ProducesResponseType<string>(StatusCodes.Status200OK, "text/markdown")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
@@ -84,7 +85,7 @@ public sealed class ModelsController(ModelStore store, ModelHost host, ModelList
     {
         if (format is not ("json" or "markdown"))
         {
-            return Problem(title: "Unknown card format.", detail: "format must be 'json' or 'markdown'.", statusCode: StatusCodes.Status400BadRequest);
+            return new Problem(ProblemKinds.Validation, "") { Errors = new Dictionary<string, string[]> { ["format"] = ["format must be json or markdown."] } };
         }
         var manifest = Get(version);
         if (manifest.Value is not { } found) return manifest.Result!;
@@ -99,7 +100,7 @@ public sealed class ModelsController(ModelStore store, ModelHost host, ModelList
     /// <response code="404">No such version.</response>
     /// <response code="422">The version exists but cannot be served (corrupt or incompatible); the served model is unchanged.</response>
     /// <response code="503">The models folder cannot record the new current version (read-only, disk full); the served model is unchanged.</response>
-    [HttpPost("{version:int}/activate")]
+    [HttpPost("{version:int}/activate", Name = "activateModel")]
     [Authorize]
     [ProducesResponseType<ModelManifest>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
@@ -115,14 +116,13 @@ public sealed class ModelsController(ModelStore store, ModelHost host, ModelList
         }
         catch (ModelLoadException exception)
         {
-            return Problem(title: $"Model version {version} cannot be served.", detail: exception.Message, statusCode: StatusCodes.Status422UnprocessableEntity);
+            return new Problem(ProblemKinds.ModelUnusable, $"Model version {version} cannot be served: {paths.Redact(exception.Message)}");
         }
         catch (ModelStoreWriteException exception)
         {
-            return Problem(title: "The models folder cannot be written.", detail: exception.Message, statusCode: StatusCodes.Status503ServiceUnavailable);
+            return new Problem(ProblemKinds.ModelsFolderUnwritable, paths.Redact(exception.Message));
         }
     }
 
-    private ObjectResult VersionNotFound(int version) =>
-        Problem(title: "No such model version.", detail: $"Model version {version} does not exist.", statusCode: StatusCodes.Status404NotFound);
+    private static Problem VersionNotFound(int version) => new(ProblemKinds.NotFound, $"Model version {version} does not exist.");
 }

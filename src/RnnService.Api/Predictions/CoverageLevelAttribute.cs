@@ -8,7 +8,7 @@ namespace RnnService.Api.Predictions;
 public sealed class CoverageLevelAttribute : ValidationAttribute
 {
     public CoverageLevelAttribute()
-        : base($"Coverage must be one of {string.Join(", ", Calibration.CoverageLevels)}.")
+        : base($"coverage must be one of {string.Join(", ", Calibration.CoverageLevels)}.")
     {
     }
 

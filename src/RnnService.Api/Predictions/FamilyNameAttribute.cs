@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using RnnService.Api.Hosting;
 using RnnService.Core.Data;
 
 namespace RnnService.Api.Predictions;
@@ -17,14 +18,16 @@ public sealed class FamilyNameAttribute : ValidationAttribute
     internal static ValidationResult? Check(string name, string? member)
     {
         var normalized = NameNormalizer.Normalize(name);
-        if (normalized.Length == 0) return new ValidationResult("Name must not be empty.", MemberNames(member));
+        var field = JsonField.Casing(member ?? "name");
+        if (normalized.Length == 0) return new ValidationResult($"{field} must not be empty.", MemberNames(member));
         if (normalized.Length > PredictionLimits.MaxNameLength)
         {
-            return new ValidationResult($"Name must be at most {PredictionLimits.MaxNameLength} characters long.", MemberNames(member));
+            return new ValidationResult(
+                $"{field} must be at most {PredictionLimits.MaxNameLength} characters long (it has {normalized.Length}).", MemberNames(member));
         }
         return NameNormalizer.HasLetter(normalized)
             ? ValidationResult.Success
-            : new ValidationResult("Name must contain at least one letter.", MemberNames(member));
+            : new ValidationResult($"{field} must contain at least one letter.", MemberNames(member));
     }
 
     private static string[]? MemberNames(string? member) => member is null ? null : [member];

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using RnnService.Api.Hosting;
 
 namespace RnnService.Api.Predictions;
 
@@ -9,12 +10,12 @@ public sealed record PredictionRequest
 {
     /// <summary>The family name, as written. 1–50 characters after trimming, with at least one letter.</summary>
     /// <example>Nakamura</example>
-    [Required(AllowEmptyStrings = true, ErrorMessage = "Name is required."), FamilyName]
+    [Required(AllowEmptyStrings = true, ErrorMessage = "name is required."), FamilyName]
     public string? Name { get; init; }
 
     /// <summary>Return only the most probable languages; all 18 when omitted.</summary>
     /// <example>3</example>
-    [Range(1, 100)]
+    [Range(1, 100, ErrorMessage = TopRange)]
     public int? Top { get; init; }
 
     /// <summary>Coverage of the prediction set: 0.8, 0.9 (default) or 0.95.</summary>
@@ -29,6 +30,8 @@ public sealed record PredictionRequest
     /// </summary>
     /// <example>"uniform"</example>
     public JsonElement? Prior { get; init; }
+
+    internal const string TopRange = "top must be between 1 and 100.";
 }
 
 /// <summary>Up to 1,000 family names, all classified by one model version.</summary>
@@ -36,7 +39,9 @@ public sealed record BatchPredictionRequest : IValidatableObject
 {
     /// <summary>The names, each with the same rules as a single prediction's name.</summary>
     /// <example>["Nakamura", "Schmidt", "Rossi"]</example>
-    [Required, MinLength(1), MaxLength(PredictionLimits.MaxBatchSize)]
+    [Required(ErrorMessage = "names is required: an array of 1 to 1,000 names.")]
+    [MinLength(1, ErrorMessage = "names must hold at least one name.")]
+    [MaxLength(PredictionLimits.MaxBatchSize, ErrorMessage = "names may hold at most 1,000 names.")]
     public IReadOnlyList<string?>? Names { get; init; }
 
     /// <summary>Optional caller ids, one per name in the same order, echoed in the results.</summary>
@@ -45,7 +50,7 @@ public sealed record BatchPredictionRequest : IValidatableObject
 
     /// <summary>Return only the most probable languages per name; all when omitted.</summary>
     /// <example>3</example>
-    [Range(1, 100)]
+    [Range(1, 100, ErrorMessage = PredictionRequest.TopRange)]
     public int? Top { get; init; }
 
     /// <summary>Coverage of the prediction sets: 0.8, 0.9 (default) or 0.95.</summary>
@@ -65,12 +70,12 @@ public sealed record BatchPredictionRequest : IValidatableObject
     {
         if (Ids is not null && Ids.Count != Names!.Count)
         {
-            yield return new ValidationResult($"Ids must have one entry per name ({Names.Count}), not {Ids.Count}.", [nameof(Ids)]);
+            yield return new ValidationResult($"ids must have one entry per name ({Names.Count}), not {Ids.Count}.", [nameof(Ids)]);
         }
         for (var i = 0; i < Names!.Count; i++)
         {
             var member = $"{nameof(Names)}[{i}]";
-            var result = Names[i] is { } name ? FamilyNameAttribute.Check(name, member) : new ValidationResult("Name is required.", [member]);
+            var result = Names[i] is { } name ? FamilyNameAttribute.Check(name, member) : new ValidationResult($"{JsonField.Casing(member)} must be a string, not null.", [member]);
             if (result is not null) yield return result;
         }
     }
@@ -81,12 +86,12 @@ public sealed record ExplainRequest
 {
     /// <summary>The family name, as written. Same rules as for a prediction.</summary>
     /// <example>Schmidt</example>
-    [Required(AllowEmptyStrings = true, ErrorMessage = "Name is required."), FamilyName]
+    [Required(AllowEmptyStrings = true, ErrorMessage = "name is required."), FamilyName]
     public string? Name { get; init; }
 
     /// <summary>How many of the most probable languages each step lists (the final winner is always added); default 3.</summary>
     /// <example>3</example>
-    [Range(1, 100)]
+    [Range(1, 100, ErrorMessage = PredictionRequest.TopRange)]
     public int? Top { get; init; }
 
     /// <summary>

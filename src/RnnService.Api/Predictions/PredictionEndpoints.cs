@@ -14,7 +14,8 @@ namespace RnnService.Api.Predictions;
 /// predictions at 0.45 of /health/live's requests per second; as endpoints they reach 0.63–0.70 (docs/performance.md). The
 /// contracts, their DataAnnotations (checked by the minimal-API validator), the problem details and the OpenAPI
 /// description are the same. Answers go out through <see cref="PredictionJsonContext"/>'s own type information, because
-/// System.Text.Json runs the generated fast-path writer only with a context's own options, not through a resolver chain.
+/// System.Text.Json runs the generated fast-path writer only with a context's own options, not through a resolver chain,
+/// and as <see cref="PlainJson{T}"/>, which brings the service's encoder on the writer.
 /// </remarks>
 public static class PredictionEndpoints
 {
@@ -30,10 +31,10 @@ public static class PredictionEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        predictions.MapPost("/predictions", Predict).Produces<PredictionResponse>();
-        predictions.MapPost("/predictions/batch", PredictBatch).Produces<BatchPredictionResponse>();
-        predictions.MapPost("/predictions/explain", Explain).Produces<ExplainResponse>();
-        predictions.MapPost("/predictions/stream", Stream)
+        predictions.MapPost("/predictions", Predict).WithName("predict").Produces<PredictionResponse>();
+        predictions.MapPost("/predictions/batch", PredictBatch).WithName("predictBatch").Produces<BatchPredictionResponse>();
+        predictions.MapPost("/predictions/explain", Explain).WithName("explain").Produces<ExplainResponse>();
+        predictions.MapPost("/predictions/stream", Stream).WithName("predictStream")
             .Accepts<string>("text/csv", "text/tab-separated-values", "application/x-ndjson", "text/plain")
             .Produces<string>(StatusCodes.Status200OK, "text/csv", "text/tab-separated-values", "application/x-ndjson");
         return app;
@@ -49,11 +50,11 @@ public static class PredictionEndpoints
     /// <response code="200">The languages with their probabilities.</response>
     /// <response code="400">The name is missing, too long, or has no letter; the prior is not one the model can answer with; or the JSON is malformed.</response>
     /// <response code="503">No valid model is loaded.</response>
-    public static JsonHttpResult<PredictionResponse> Predict(
+    public static PlainJson<PredictionResponse> Predict(
         [FromBody] PredictionRequest request, PredictionService predictions, ClientLimits limits, HttpContext context)
     {
         limits.TakeNames(context, 1);
-        return TypedResults.Json(
+        return new(
             predictions.Predict(NameNormalizer.Tidy(request.Name!), request.Top, request.Coverage, request.Prior), PredictionJsonContext.Default.PredictionResponse);
     }
 
@@ -66,12 +67,12 @@ public static class PredictionEndpoints
     /// <response code="200">One result per name, in order.</response>
     /// <response code="400">A name is invalid (the error names its index), there are more than 1,000, or the prior is not one the model can answer with.</response>
     /// <response code="503">No valid model is loaded, or too many batch and explain requests are waiting.</response>
-    public static async Task<JsonHttpResult<BatchPredictionResponse>> PredictBatch(
+    public static async Task<PlainJson<BatchPredictionResponse>> PredictBatch(
         [FromBody] BatchPredictionRequest request, PredictionService predictions, ClientLimits limits, HttpContext context)
     {
         limits.TakeNames(context, request.Names!.Count);
         using var turn = await limits.EnterBulkAsync(context.RequestAborted);
-        return TypedResults.Json(
+        return new(
             predictions.PredictBatch(request.Names!.Select(name => NameNormalizer.Tidy(name!)).ToArray(), request.Ids, request.Top, request.Coverage, request.Prior),
             PredictionJsonContext.Default.BatchPredictionResponse);
     }
@@ -85,12 +86,12 @@ public static class PredictionEndpoints
     /// <response code="200">One step per character, then the final prediction.</response>
     /// <response code="400">The name is missing, too long, or has no letter; the prior is not one the model can answer with; or the JSON is malformed.</response>
     /// <response code="503">No valid model is loaded.</response>
-    public static async Task<JsonHttpResult<ExplainResponse>> Explain(
+    public static async Task<PlainJson<ExplainResponse>> Explain(
         [FromBody] ExplainRequest request, PredictionService predictions, ClientLimits limits, HttpContext context)
     {
         limits.TakeNames(context, 1);
         using var turn = await limits.EnterBulkAsync(context.RequestAborted);
-        return TypedResults.Json(predictions.Explain(NameNormalizer.Tidy(request.Name!), request.Top, request.Prior), PredictionJsonContext.Default.ExplainResponse);
+        return new(predictions.Explain(NameNormalizer.Tidy(request.Name!), request.Top, request.Prior), PredictionJsonContext.Default.ExplainResponse);
     }
 
     /// <summary>Scores a whole file of names, of any length, answered as a stream in the same format.</summary>

@@ -3,6 +3,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using System.Xml.Linq;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Microsoft.Extensions.Options;
 using RnnService.Api.Hosting;
 
@@ -53,19 +57,9 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         if (lockedOutFor is { } wait) throw new TooManyRequestsException(wait, "Too many wrong API keys came from this client; wait before trying again.");
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        await Context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = Context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status401Unauthorized,
-                Title = "An API key is required.",
-                Detail = Request.Headers.ContainsKey(Header)
-                    ? $"The {Header} header does not hold this service's API key."
-                    : $"Send this service's API key in the {Header} header.",
-            },
-        });
+        await (Request.Headers.ContainsKey(Header)
+            ? new Problem(ProblemKinds.ApiKeyInvalid, $"The {Header} header does not hold this service's API key.")
+            : new Problem(ProblemKinds.ApiKeyMissing, $"Send this service's API key in the {Header} header.")).ExecuteAsync(Context);
     }
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -86,6 +80,22 @@ public sealed class ApiKeyAuthenticationHandler(
     }
 }
 
+/// <summary>Data Protection's key ring, in memory only (see <see cref="ApiKeyAuthenticationExtensions.AddApiKeyAuthentication"/>).</summary>
+internal sealed class InMemoryKeyRepository : IXmlRepository
+{
+    private readonly List<XElement> keys = [];
+
+    public IReadOnlyCollection<XElement> GetAllElements()
+    {
+        lock (keys) return keys.ToArray();
+    }
+
+    public void StoreElement(XElement element, string friendlyName)
+    {
+        lock (keys) keys.Add(element);
+    }
+}
+
 public static class ApiKeyAuthenticationExtensions
 {
     public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
@@ -95,6 +105,14 @@ public static class ApiKeyAuthenticationExtensions
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
+        // Authentication brings ASP.NET Core Data Protection, which nothing here uses (no cookies, no antiforgery
+        // tokens, nothing protected outlives the process): its keys stay in memory, so none is written unencrypted to
+        // disk and startup warns about nothing.
+        services.Configure<KeyManagementOptions>(keys =>
+        {
+            keys.XmlRepository = new InMemoryKeyRepository();
+            keys.XmlEncryptor = new NullXmlEncryptor();
+        });
         return services;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
@@ -16,6 +15,7 @@ namespace RnnService.Api.Training;
 [Route("api/training")]
 [EnableRateLimiting(RateLimiting.ReadsPolicy)]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
+[Produces("application/json")]
 public sealed class TrainingController(IJobStore jobs) : ControllerBase
 {
     /// <summary>Starts a training job (API key required).</summary>
@@ -29,11 +29,11 @@ public sealed class TrainingController(IJobStore jobs) : ControllerBase
     /// <response code="401">The X-Api-Key header is missing or wrong.</response>
     /// <response code="409">A job is already queued or running; the problem names it.</response>
     /// <response code="503">The job store cannot be reached (predictions are unaffected).</response>
-    [HttpPost]
+    [HttpPost(Name = "startTraining")]
     [Authorize]
     [Consumes("application/json")]
     [ProducesResponseType<TrainingJobResponse>(StatusCodes.Status202Accepted)]
-    [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
+    [ProducesResponseType<HttpValidationProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
     public async Task<ActionResult<TrainingJobResponse>> Start(
@@ -43,30 +43,34 @@ public sealed class TrainingController(IJobStore jobs) : ControllerBase
         var errors = config.Validate();
         if (errors.Count > 0)
         {
-            foreach (var (setting, message) in errors) ModelState.AddModelError(JsonNamingPolicy.CamelCase.ConvertName(setting), $"{setting} {message}.");
-            return ValidationProblem(ModelState);
+            return new Problem(ProblemKinds.Validation, "")
+            {
+                Errors = errors.ToDictionary(error => JsonField.Casing(error.Setting), error => new[] { $"{JsonField.Casing(error.Setting)} {error.Message}." }),
+            };
         }
         var (queued, job) = await jobs.EnqueueAsync(config, cancellationToken);
         if (!queued)
         {
-            return Problem(
-                title: "A training job is already active.",
-                detail: $"Job {job.Id} is {job.State.ToString().ToLowerInvariant()}; wait for it to finish or cancel it with DELETE /api/training/{job.Id}.",
-                statusCode: StatusCodes.Status409Conflict,
-                extensions: new Dictionary<string, object?> { ["jobId"] = job.Id });
+            return new Problem(
+                ProblemKinds.TrainingJobActive,
+                $"Job {job.Id} is {job.State.ToString().ToLowerInvariant()}; wait for it to finish or cancel it with DELETE /api/training/{job.Id}.")
+            {
+                Extensions = { ["jobId"] = job.Id },
+            };
         }
-        return AcceptedAtAction(nameof(Get), new { id = job.Id }, TrainingJobResponse.From(job));
+        // A path, not an absolute URL: built from the request's Host header, that would repeat whatever host a client sent.
+        return Accepted(Url.Action(nameof(Get), new { id = job.Id }), TrainingJobResponse.From(job));
     }
 
     /// <summary>Recent training jobs, newest first.</summary>
-    [HttpGet]
+    [HttpGet(Name = "listTrainingJobs")]
     [ProducesResponseType<IReadOnlyList<TrainingJobResponse>>(StatusCodes.Status200OK)]
     public async Task<IReadOnlyList<TrainingJobResponse>> List(CancellationToken cancellationToken) =>
         (await jobs.RecentAsync(cancellationToken)).Select(TrainingJobResponse.From).ToArray();
 
     /// <summary>A training job: state, per-epoch progress, times, and the resulting model version or error.</summary>
     /// <response code="404">No such job (the oldest finished jobs beyond Training:JobsKept are forgotten).</response>
-    [HttpGet("{id:guid}")]
+    [HttpGet("{id:guid}", Name = "getTrainingJob")]
     [ProducesResponseType<TrainingJobResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public async Task<ActionResult<TrainingJobResponse>> Get(Guid id, CancellationToken cancellationToken) =>
@@ -77,7 +81,7 @@ public sealed class TrainingController(IJobStore jobs) : ControllerBase
     /// <response code="401">The X-Api-Key header is missing or wrong.</response>
     /// <response code="404">No such job.</response>
     /// <response code="409">The job has already finished.</response>
-    [HttpDelete("{id:guid}")]
+    [HttpDelete("{id:guid}", Name = "cancelTrainingJob")]
     [Authorize]
     [ProducesResponseType<TrainingJobResponse>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
@@ -89,11 +93,10 @@ public sealed class TrainingController(IJobStore jobs) : ControllerBase
         if (job is null) return JobNotFound(id);
         if (!requested)
         {
-            return Problem(title: "The job has already finished.", detail: $"Job {id} is {job.State.ToString().ToLowerInvariant()}.", statusCode: StatusCodes.Status409Conflict);
+            return new Problem(ProblemKinds.TrainingJobFinished, $"Job {id} is {job.State.ToString().ToLowerInvariant()}.");
         }
         return Accepted(TrainingJobResponse.From(job));
     }
 
-    private ObjectResult JobNotFound(Guid id) =>
-        Problem(title: "No such training job.", detail: $"No training job {id} is known.", statusCode: StatusCodes.Status404NotFound);
+    private static Problem JobNotFound(Guid id) => new(ProblemKinds.NotFound, $"No training job {id} is known.");
 }

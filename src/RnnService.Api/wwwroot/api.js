@@ -1,4 +1,5 @@
 // Calls to the RnnService API: JSON in and out; RFC 9457 problem details and network failures become sentences.
+// The page decides by a problem's machine-readable `code` (README, "Errors"), never by its wording.
 
 export class ApiError extends Error {
   constructor(message, status, problem) {
@@ -36,30 +37,18 @@ export async function api(method, url, { body, key, signal } = {}) {
 
 /** One sentence (or one per line) a person can act on, from an RFC 9457 problem. */
 export function describeProblem(response, problem) {
-  const messages = [];
-  if (problem && typeof problem.errors === 'object' && problem.errors !== null) {
-    for (const [field, list] of Object.entries(problem.errors)) {
-      for (const message of [].concat(list)) {
-        messages.push(/could not be converted|is invalid JSON|JSON value/i.test(message)
-          ? `The value of ${field.replace(/^\$\.?/, '') || 'the request'} is not valid.`
-          : message);
-      }
+  switch (problem?.code) {
+    // One message per invalid field, each naming the field (by its JSON name) and its rule, as a sentence.
+    case 'validation': {
+      const messages = [...new Set(Object.values(problem.errors ?? {}).flat())];
+      return messages.map((message) => message[0].toUpperCase() + message.slice(1)).join('\n') || problem.detail;
     }
-  }
-  if (messages.length > 0) return [...new Set(messages)].join('\n');
-  switch (response.status) {
-    // The service says which: no key sent, or not its key (never repeating the key).
-    case 401: return problem?.detail || 'The API key is missing or wrong.';
-    case 403: return problem?.detail || 'This API key may not do that.';
-    case 413: return 'The request is too large.';
-    case 429: {
-      const retry = response.headers.get('Retry-After');
+    case 'rate-limited': {
+      const retry = problem.retryAfterSeconds ?? response.headers.get('Retry-After');
       return `Too many requests; try again ${retry ? `in ${retry} s` : 'shortly'}.`;
     }
-    default: {
-      const text = [problem?.title, problem?.detail].filter(Boolean).join(' ');
-      return text || `The service answered ${response.status} ${response.statusText}.`.replace(' .', '.');
-    }
+    case undefined: return `The service answered ${response.status} ${response.statusText}.`.replace(' .', '.');
+    default: return problem.detail || problem.title;
   }
 }
 

@@ -71,7 +71,7 @@ async function predict({ reexplain = true } = {}) {
 
   if (prediction.status === 'rejected') {
     showError($('predict-error'), prediction.reason);
-    nameInput.setAttribute('aria-invalid', String(prediction.reason?.status === 400));
+    nameInput.setAttribute('aria-invalid', String(prediction.reason?.problem?.code === 'validation'));
     clearResult();
     clearExplanation('Enter a valid name above to see how the RNN reads it.');
     return;
@@ -542,7 +542,7 @@ $('train-form').addEventListener('submit', async (event) => {
   } catch (error) {
     showError($('train-error'), trainingError(error));
     markInvalidFields(error);
-    if (error.status === 409 && error.problem?.jobId) {
+    if (error.problem?.code === 'training-job-active') {
       watch({ id: error.problem.jobId });
     } else {
       $('train-start').disabled = false;
@@ -550,22 +550,22 @@ $('train-form').addEventListener('submit', async (event) => {
   }
 });
 
-/** Validation messages name settings the way the API does ("HiddenSize must be …"); use the form's labels instead. */
+/** Validation messages name settings by their JSON names ("hiddenSize must be …"); the form shows its labels instead. */
 function trainingError(error) {
-  if (!(error instanceof ApiError)) return error;
-  let message = error.message;
-  for (const field of FIELDS) {
-    const pascal = field.name[0].toUpperCase() + field.name.slice(1);
-    message = message.replaceAll(new RegExp(`\\b${pascal}\\b`, 'g'), field.label);
-  }
-  return new ApiError(message, error.status, error.problem);
+  if (!(error instanceof ApiError) || error.problem?.code !== 'validation') return error;
+  const messages = Object.entries(error.problem.errors ?? {}).flatMap(([key, list]) => {
+    const field = FIELDS.find((f) => f.name === key);
+    return list.map((message) => (field ? message.replace(key, field.label) : message));
+  });
+  return new ApiError(messages.join('\n'), error.status, error.problem);
 }
 
 function markInvalidFields(error) {
-  if (error.status === 401) $('train-key').setAttribute('aria-invalid', 'true');
-  const errors = error.problem?.errors ?? {};
-  for (const key of Object.keys(errors)) {
-    const field = FIELDS.find((f) => f.name.toLowerCase() === key.replace(/^\$\.?/, '').toLowerCase());
+  if (error.problem?.code === 'api-key-missing' || error.problem?.code === 'api-key-invalid') {
+    $('train-key').setAttribute('aria-invalid', 'true');
+  }
+  for (const key of Object.keys(error.problem?.errors ?? {})) {
+    const field = FIELDS.find((f) => f.name === key);
     if (field) $(`train-${field.name}`).setAttribute('aria-invalid', 'true');
   }
 }
@@ -584,7 +584,7 @@ $('train-cancel').addEventListener('click', async () => {
     $('train-status').textContent = 'Cancellation requested; the job stops at its next minibatch.';
   } catch (error) {
     showError($('train-error'), error);
-    if (error.status !== 409) $('train-cancel').disabled = false;
+    if (error.problem?.code !== 'training-job-finished') $('train-cancel').disabled = false;
   }
 });
 
@@ -614,7 +614,7 @@ async function poll(id) {
     if (id !== watchedJob) return;
     showError($('train-error'), new ApiError(`Lost track of the training job: ${error.message}`, error.status, error.problem));
     $('train-error').dataset.polling = 'true';
-    if (error.status === 404) {
+    if (error.problem?.code === 'not-found') {
       $('train-start').disabled = false;
       $('train-cancel').disabled = true;
     } else {
@@ -656,8 +656,9 @@ function renderOutcome(job) {
   outcome.className = `outcome ${job.state.toLowerCase()}`;
   switch (job.state) {
     case 'Succeeded':
-      outcome.textContent = `Training succeeded: version ${job.modelVersion} was published and ` +
-        (job.promoted ? 'is now served' : 'was not promoted') + (job.promotionNote ? ` (${job.promotionNote}).` : '.');
+      outcome.textContent = job.promoted
+        ? `Training succeeded: version ${job.modelVersion} is now served, because ${job.promotionNote}.`
+        : `Training succeeded, but version ${job.modelVersion} is not served, because ${job.promotionNote}; activate it below to serve it anyway.`;
       break;
     case 'Failed':
       outcome.textContent = `Training failed: ${job.error ?? 'no reason given.'}`;

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using RnnService.Core.Data;
 using RnnService.Core.Model;
 using RnnService.Core.Training;
@@ -91,7 +92,8 @@ public sealed record ModelManifest
     /// <summary>The temperature every prediction is served with, and calibration and prediction-set figures on test.</summary>
     public required CalibrationReport Calibration { get; init; }
 
-    /// <summary>The training frequencies and class weights (format 2; null in format 1).</summary>
+    /// <summary>The training frequencies and class weights (format 2; absent in format 1, so never written as null).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public TrainingPrior? Prior { get; init; }
 
     /// <summary>SHA-256 of the weights file, checked on every load.</summary>
