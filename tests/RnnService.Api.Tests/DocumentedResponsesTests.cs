@@ -27,6 +27,7 @@ public sealed class DocumentedResponsesTests
             ["RateLimiting:PredictionsPerWindow"] = "40",
             ["RateLimiting:Window"] = "00:01:00",
             ["RateLimiting:FailedKeysPerWindow"] = "1",
+            ["Streaming:MaxBodyBytes"] = "100000",
         });
         app.UseKestrel(0);
         app.StartServer();
@@ -65,6 +66,13 @@ public sealed class DocumentedResponsesTests
             await Call(anonymous, "POST", url, body, "text/plain");
             await Call(anonymous, "POST", url, tooLarge);
         }
+        const string Stream = "/api/predictions/stream";
+        await Call(anonymous, "POST", Stream, "name\nLopez\n", "text/csv");
+        await Call(anonymous, "POST", Stream, "name\tid\nLopez\t1\n", "text/tab-separated-values");
+        await Call(anonymous, "POST", Stream, "{\"name\": \"Lopez\"}\n", "application/x-ndjson");
+        await Call(anonymous, "POST", Stream + "?top=101&coverage=0.5", "name\nLopez\n", "text/csv");
+        await Call(anonymous, "POST", Stream, "name\n" + new string('a', 300_000) + "\n", "text/csv");                 // 413: over Streaming:MaxBodyBytes
+        await Call(anonymous, "POST", Stream, """{"name": "Lopez"}""");                                              // 415
         var job = await (await Call(keyed, "POST", "/api/training", """{"hiddenSize": 8, "epochs": 200, "earlyStoppingPatience": 0}""")).ReadAsync<JsonElement>();
         var id = job.GetProperty("id").GetString();
         await Call(keyed, "POST", "/api/training", "{}");                                   // 409: one job at a time
@@ -130,7 +138,20 @@ public sealed class DocumentedResponsesTests
         await using var empty = new RnnServiceApp(noModels.Path);
         using var emptyClient = empty.CreateClient();
         foreach (var (url, body) in bodies) await Call(emptyClient, "POST", url, body);
+        await Call(emptyClient, "POST", Stream, "name\nLopez\n", "text/csv");
         await Call(emptyClient, "GET", "/api/models/current");
+        // 429 on a stream: the client's names for the window are spent.
+        await using var limitedApp = new RnnServiceApp(modelsDirectory: null, new() { ["RateLimiting:NamesPerWindow"] = "1000", ["RateLimiting:Window"] = "00:01:00" });
+        using var limited = limitedApp.CreateClient();
+        await limited.PostJsonAsync("/api/predictions/batch", new { names = Enumerable.Repeat("Lopez", 1000) });
+        await Call(limited, "POST", Stream, "name\nLopez\n", "text/csv");
+        // 503 on the job endpoints: the shared job store cannot be reached.
+        await using var storeDown = new RnnServiceApp(modelsDirectory: null, new() { ["ConnectionStrings:Jobs"] = TestPostgres.Unreachable() });
+        using var storeDownClient = storeDown.CreateClientWithKey();
+        await Call(storeDownClient, "GET", "/api/training");
+        await Call(storeDownClient, "GET", $"/api/training/{id}");
+        await Call(storeDownClient, "POST", "/api/training", "{}");
+        await Call(storeDownClient, "DELETE", $"/api/training/{id}");
 
         Assert.True(undocumented.Count == 0, "produced but not documented:\n" + string.Join("\n", undocumented.Distinct()));
         Assert.True(documented.IsSubsetOf(produced), "documented but never produced:\n" + string.Join("\n", documented.Except(produced)));

@@ -29,7 +29,8 @@ public sealed class JobStoreOutageTests
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             var problem = await response.ReadProblemAsync();
             Assert.Equal("The training job store is unavailable.", problem.GetProperty("title").GetString());
-            Assert.Contains("PostgreSQL database none on 127.0.0.1", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.Equal("job-store-unavailable", problem.GetProperty("code").GetString());
+            Assert.Contains("predictions are unaffected", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         }
 
         // Still ready (it serves predictions), and the report says which dependency is down.

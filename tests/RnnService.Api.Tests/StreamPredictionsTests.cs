@@ -91,8 +91,8 @@ public sealed class StreamPredictionsTests : IClassFixture<RnnServiceApp>
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = (await response.ReadProblemAsync()).GetProperty("errors");
-        Assert.True(errors.TryGetProperty("Top", out _));
-        Assert.True(errors.TryGetProperty("Coverage", out _));
+        Assert.True(errors.TryGetProperty("top", out _));
+        Assert.True(errors.TryGetProperty("coverage", out _));
     }
 
     [Fact]

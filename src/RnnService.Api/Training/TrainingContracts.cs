@@ -1,3 +1,4 @@
+using RnnService.Api.Hosting;
 using RnnService.Core.Jobs;
 using RnnService.Core.Training;
 
@@ -79,7 +80,8 @@ public sealed record TrainingJobResponse(
     string? Error,
     bool CancelRequested)
 {
-    public static TrainingJobResponse From(TrainingJob job) => new(
-        job.Id, job.State, job.Config, job.CreatedAt, job.StartedAt, job.FinishedAt, job.Epochs, job.ModelVersion, job.Promoted, job.PromotionNote, job.Error,
-        job.CancelRequested);
+    /// <summary>The job as anyone may read it: a failure's reason names files inside the service's folders only.</summary>
+    public static TrainingJobResponse From(TrainingJob job, ServerPaths paths) => new(
+        job.Id, job.State, job.Config, job.CreatedAt, job.StartedAt, job.FinishedAt, job.Epochs, job.ModelVersion, job.Promoted, job.PromotionNote,
+        job.Error is null ? null : paths.Redact(job.Error), job.CancelRequested);
 }

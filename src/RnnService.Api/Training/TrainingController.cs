@@ -16,7 +16,7 @@ namespace RnnService.Api.Training;
 [EnableRateLimiting(RateLimiting.ReadsPolicy)]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
 [Produces("application/json")]
-public sealed class TrainingController(IJobStore jobs) : ControllerBase
+public sealed class TrainingController(IJobStore jobs, ServerPaths paths) : ControllerBase
 {
     /// <summary>Starts a training job (API key required).</summary>
     /// <remarks>
@@ -59,14 +59,14 @@ public sealed class TrainingController(IJobStore jobs) : ControllerBase
             };
         }
         // A path, not an absolute URL: built from the request's Host header, that would repeat whatever host a client sent.
-        return Accepted(Url.Action(nameof(Get), new { id = job.Id }), TrainingJobResponse.From(job));
+        return Accepted(Url.Action(nameof(Get), new { id = job.Id }), TrainingJobResponse.From(job, paths));
     }
 
     /// <summary>Recent training jobs, newest first.</summary>
     [HttpGet(Name = "listTrainingJobs")]
     [ProducesResponseType<IReadOnlyList<TrainingJobResponse>>(StatusCodes.Status200OK)]
     public async Task<IReadOnlyList<TrainingJobResponse>> List(CancellationToken cancellationToken) =>
-        (await jobs.RecentAsync(cancellationToken)).Select(TrainingJobResponse.From).ToArray();
+        (await jobs.RecentAsync(cancellationToken)).Select(job => TrainingJobResponse.From(job, paths)).ToArray();
 
     /// <summary>A training job: state, per-epoch progress, times, and the resulting model version or error.</summary>
     /// <response code="404">No such job (the oldest finished jobs beyond Training:JobsKept are forgotten).</response>
@@ -74,7 +74,7 @@ public sealed class TrainingController(IJobStore jobs) : ControllerBase
     [ProducesResponseType<TrainingJobResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public async Task<ActionResult<TrainingJobResponse>> Get(Guid id, CancellationToken cancellationToken) =>
-        await jobs.FindAsync(id, cancellationToken) is { } job ? TrainingJobResponse.From(job) : JobNotFound(id);
+        await jobs.FindAsync(id, cancellationToken) is { } job ? TrainingJobResponse.From(job, paths) : JobNotFound(id);
 
     /// <summary>Cancels a queued or running job (API key required). A cancelled job publishes nothing.</summary>
     /// <response code="202">Cancellation requested; a queued job is cancelled at once, a running one within about a second.</response>
@@ -95,7 +95,7 @@ public sealed class TrainingController(IJobStore jobs) : ControllerBase
         {
             return new Problem(ProblemKinds.TrainingJobFinished, $"Job {id} is {job.State.ToString().ToLowerInvariant()}.");
         }
-        return Accepted(TrainingJobResponse.From(job));
+        return Accepted(TrainingJobResponse.From(job, paths));
     }
 
     private static Problem JobNotFound(Guid id) => new(ProblemKinds.NotFound, $"No training job {id} is known.");
