@@ -16,6 +16,8 @@ public sealed record ModelCard(
     int TestExamples,
     double TestAccuracy,
     double TestMacroF1,
+    double? TestBalancedAccuracy,
+    double? TestTopThreeAccuracy,
     IReadOnlyList<LanguageScore> PerLanguage,
     IReadOnlyList<string> WorstServedLanguages,
     CalibrationReport Calibration,
@@ -50,6 +52,8 @@ public sealed record ModelCard(
             test.Count,
             test.Accuracy,
             test.MacroF1,
+            test.BalancedAccuracy,
+            test.TopThreeAccuracy,
             test.Languages,
             worst,
             manifest.Calibration,
@@ -79,7 +83,10 @@ public sealed record ModelCard(
         Line(SplitProtocol);
         Line();
         Line($"## Performance on the test split ({TestExamples} examples)");
-        Line($"Accuracy {F(TestAccuracy)}, macro-averaged F1 {F(TestMacroF1)}.");
+        Line($"Accuracy {F(TestAccuracy)}, macro-averaged F1 {F(TestMacroF1)}"
+            + (TestBalancedAccuracy is { } balanced ? $", balanced accuracy (mean recall per language) {F(balanced)}" : "")
+            + (TestTopThreeAccuracy is { } topThree ? $", true language among the top 3 {F(topThree)}" : "")
+            + ".");
         Line();
         Line("| language | precision | recall | F1 | support |");
         Line("|---|---|---|---|---|");
