@@ -61,6 +61,17 @@ internal static class Commands
         return 0;
     }
 
+    /// <summary>Trains the candidates over the seeds on the split the configuration names, and prints the table.</summary>
+    public static int Compare(TrainingRunner runner, TrainerOptions options, TrainingConfig config, ILogger logger, CancellationToken cancellationToken)
+    {
+        var candidates = Comparison.Parse(options.Candidates);
+        var (split, _) = runner.LoadSplit(options.DataDirectory, config);
+        var table = Comparison.Run(split, candidates, options.Seeds, options.OnTest, line => logger.LogInformation("{Run}", line), cancellationToken);
+        Console.WriteLine();
+        Console.Write(table);
+        return 0;
+    }
+
     private sealed class EpochLogger(ILogger logger) : IProgress<EpochReport>
     {
         public void Report(EpochReport r) => logger.LogInformation(

@@ -65,15 +65,18 @@ public sealed record EvaluationResult(
     public static EvaluationResult FromScores(IReadOnlyList<string> languages, IReadOnlyList<int> actual, IReadOnlyList<double[]> scores)
     {
         var predicted = scores.Select(row => Array.IndexOf(row, row.Max())).ToArray();
-        var inTopK = actual.Where((label, i) => RankOf(scores[i], label) < TopK).Count();
+        var inTopK = actual.Where((label, i) => IsInTopK(scores[i], label)).Count();
         return FromPredictions(languages, actual, predicted, Calibration.NegativeLogLikelihood(scores, actual, 1)) with
         {
             TopThreeAccuracy = actual.Count == 0 ? 0 : (double)inTopK / actual.Count,
         };
     }
 
-    /// <summary>0 for the highest score; a tie counts against the label, so a constant score never looks right.</summary>
-    private static int RankOf(double[] scores, int label) => scores.Where((score, k) => k != label && score >= scores[label]).Count();
+    /// <summary>
+    /// Whether fewer than <see cref="TopK"/> other languages score at least as high as <paramref name="label"/>: a tie
+    /// counts against the label, so a constant score never looks right.
+    /// </summary>
+    public static bool IsInTopK(double[] scores, int label) => scores.Where((score, k) => k != label && score >= scores[label]).Count() < TopK;
 }
 
 public static class Evaluator

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using RnnService.Baseline;
+using RnnService.Core.Data;
+using RnnService.Core.Training;
+
+namespace RnnService.Trainer;
+
+/// <summary>
+/// Trains named configurations (RNNs and the n-gram baseline) over several seeds on one split and tabulates their
+/// scores on one of its parts: mean ± sd over seeds, and a bootstrap 95 % interval of that mean over the examples.
+/// </summary>
+internal static class Comparison
+{
+    private const int BootstrapSamples = 1000;
+
+    /// <summary>
+    /// Candidates named on the command line: a preset (<c>reference</c>, <c>previous</c>, <c>default</c>,
+    /// <c>ngram</c>, <c>ngram-balanced</c>) or <c>name: Setting=value, Setting=value</c>, the default with those settings.
+    /// </summary>
+    public static IReadOnlyList<Candidate> Parse(string candidates) =>
+        candidates.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseOne).ToArray();
+
+    private static Candidate ParseOne(string text)
+    {
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0)
+        {
+            return text switch
+            {
+                "reference" => Rnn(text, TrainingConfig.Reference),
+                "previous" => Rnn(text, PreviousDefault),
+                "default" => Rnn(text, new TrainingConfig()),
+                "ngram" => Ngram(text, new NgramBaselineOptions()),
+                "ngram-balanced" => Ngram(text, new NgramBaselineOptions(ClassWeightExponent: 1)),
+                _ => throw new ArgumentException($"Unknown candidate '{text}': name a preset or write 'name: Setting=value, ...'."),
+            };
+        }
+        var settings = text[(colon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2, StringSplitOptions.TrimEntries))
+            .ToDictionary(pair => pair[0], pair => pair.Length == 2 ? pair[1] : throw new ArgumentException($"'{pair[0]}' in '{text}' needs '=value'."));
+        var config = new TrainingConfig();
+        new ConfigurationBuilder().AddInMemoryCollection(settings!).Build().Bind(config);
+        var errors = config.Validate();
+        if (errors.Count > 0) throw new ArgumentException($"{text}: {string.Join("; ", errors.Select(error => $"{error.Setting} {error.Message}"))}");
+        return Rnn(text[..colon].Trim(), config);
+    }
+
+    /// <summary>The default configuration of model version 1, the first shipped model, for comparison with today's.</summary>
+    public static TrainingConfig PreviousDefault { get; } = new()
+    {
+        HiddenSize = 128,
+        Epochs = 40,
+        BatchSize = 128,
+        LearningRate = 0.01,
+        Schedule = LearningRateSchedule.Cosine,
+        UnknownCharacterRate = 0.05,
+        WeightDecay = 0.2,
+        GradientClipNorm = 5,
+        ClassWeightExponent = 0.3,
+        EarlyStoppingPatience = 8,
+    };
+
+    private static Candidate Rnn(string name, TrainingConfig config) => new(name, (split, seed, part) =>
+    {
+        var trained = ModelTrainer.Train(split, config with { Seed = seed });
+        using var model = trained.Model;
+        return Evaluator.Logits(model, trained.Vocabulary, part);
+    });
+
+    private static Candidate Ngram(string name, NgramBaselineOptions options) => new(name, (split, seed, part) =>
+        NgramBaseline.Train(split, options with { Seed = seed }).LogProbabilities(part.Select(example => example.Name).ToArray()));
+
+    /// <summary>Runs every candidate for seeds 1..<paramref name="seeds"/> and returns the table as Markdown.</summary>
+    public static string Run(DatasetSplit split, IReadOnlyList<Candidate> candidates, int seeds, bool onTest, Action<string> log, CancellationToken cancellationToken)
+    {
+        var part = onTest ? split.Test : split.Validation;
+        var labels = part.Select(example => example.Language).ToArray();
+        var logPrior = LogTrainingFrequencies(split);
+        var table = new StringBuilder();
+        table.Append(CultureInfo.InvariantCulture, $"Scores on the {(onTest ? "test" : "validation")} split ({part.Count} names), mean ± sd over {seeds} seeds [bootstrap 95 % interval of the mean]\n\n");
+        table.Append("| configuration | accuracy | macro-F1 | balanced accuracy | top-3 | balanced accuracy, uniform prior | seconds (train + score) |\n");
+        table.Append("|---|---|---|---|---|---|---|\n");
+        foreach (var candidate in candidates)
+        {
+            var runs = new List<RunScores>();
+            for (var seed = 1; seed <= seeds; seed++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var stopwatch = Stopwatch.StartNew();
+                var scores = candidate.TrainAndScore(split, seed, part);
+                var seconds = stopwatch.Elapsed.TotalSeconds;
+                var uniform = scores.Select(row => row.Select((score, k) => score - logPrior[k]).ToArray()).ToArray();
+                var run = new RunScores(
+                    scores.Select(ArgMax).ToArray(),
+                    uniform.Select(ArgMax).ToArray(),
+                    scores.Select((row, i) => EvaluationResult.IsInTopK(row, labels[i])).ToArray(),
+                    seconds);
+                runs.Add(run);
+                var m = Measure(split.Languages, labels, run, Enumerable.Range(0, labels.Length).ToArray());
+                log(string.Create(CultureInfo.InvariantCulture,
+                    $"{candidate.Name} seed {seed}: accuracy {m[0]:F4}, macro-F1 {m[1]:F4}, balanced {m[2]:F4}, top-3 {m[3]:F4}, balanced uniform {m[4]:F4}, {seconds:F1} s"));
+            }
+            table.Append(Row(candidate.Name, split.Languages, labels, runs));
+        }
+        return table.ToString();
+    }
+
+    /// <summary>Accuracy, macro-F1, balanced accuracy, top-3, balanced accuracy under a uniform prior, of one run on the examples at <paramref name="indices"/>.</summary>
+    private static double[] Measure(IReadOnlyList<string> languages, int[] labels, RunScores run, int[] indices)
+    {
+        var actual = indices.Select(i => labels[i]).ToArray();
+        var plain = EvaluationResult.FromPredictions(languages, actual, indices.Select(i => run.Predicted[i]).ToArray(), 0);
+        var uniform = EvaluationResult.FromPredictions(languages, actual, indices.Select(i => run.UniformPredicted[i]).ToArray(), 0);
+        var topThree = indices.Count(i => run.InTopThree[i]) / (double)indices.Length;
+        return [plain.Accuracy, plain.MacroF1, plain.BalancedAccuracy!.Value, topThree, uniform.BalancedAccuracy!.Value];
+    }
+
+    /// <summary>One table row: per measure, mean ± sd over the seeds and the bootstrap interval of the mean (the same resamples for every seed).</summary>
+    private static string Row(string name, IReadOnlyList<string> languages, int[] labels, List<RunScores> runs)
+    {
+        var all = Enumerable.Range(0, labels.Length).ToArray();
+        var perSeed = runs.Select(run => Measure(languages, labels, run, all)).ToArray();
+        var random = new Random(12345);
+        var bootstrap = Enumerable.Range(0, BootstrapSamples).Select(_ =>
+        {
+            var sample = all.Select(_ => random.Next(labels.Length)).ToArray();
+            var measures = runs.Select(run => Measure(languages, labels, run, sample)).ToArray();
+            return Enumerable.Range(0, measures[0].Length).Select(m => measures.Average(seed => seed[m])).ToArray();
+        }).ToArray();
+        var cells = Enumerable.Range(0, perSeed[0].Length).Select(m =>
+        {
+            var values = perSeed.Select(seed => seed[m]).ToArray();
+            var means = bootstrap.Select(sample => sample[m]).Order().ToArray();
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{values.Average():F3} ± {StandardDeviation(values):F3} [{means[(int)(0.025 * BootstrapSamples)]:F3}, {means[(int)(0.975 * BootstrapSamples) - 1]:F3}]");
+        });
+        return string.Create(CultureInfo.InvariantCulture, $"| {name} | {string.Join(" | ", cells)} | {runs.Average(run => run.Seconds):F0} |\n");
+    }
+
+    /// <summary>log of each language's share of the training names: subtracting it from the scores answers as if every language were equally likely.</summary>
+    private static double[] LogTrainingFrequencies(DatasetSplit split)
+    {
+        var counts = new double[split.Languages.Count];
+        foreach (var example in split.Training) counts[example.Language]++;
+        return counts.Select(count => Math.Log(Math.Max(count, 1) / split.Training.Count)).ToArray();
+    }
+
+    private static int ArgMax(double[] row) => Array.IndexOf(row, row.Max());
+
+    private static double StandardDeviation(double[] values)
+    {
+        if (values.Length < 2) return 0;
+        var mean = values.Average();
+        return Math.Sqrt(values.Sum(value => (value - mean) * (value - mean)) / (values.Length - 1));
+    }
+
+    private sealed record RunScores(int[] Predicted, int[] UniformPredicted, bool[] InTopThree, double Seconds);
+}
+
+/// <summary>A named way to train a scorer: for a split and a seed, trains on its training part and scores the given part (logits or log-probabilities).</summary>
+internal sealed record Candidate(string Name, Func<DatasetSplit, int, IReadOnlyList<LabeledName>, double[][]> TrainAndScore);
