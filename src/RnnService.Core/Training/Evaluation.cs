@@ -105,7 +105,7 @@ public static class Evaluator
             foreach (var batch in byLength.Chunk(BatchSize))
             {
                 using var scope = NewDisposeScope();
-                var output = model.forward(LeftPadding.Pack(batch.Select(i => vocabulary.Encode(examples[i].Name)).ToArray()));  // (B, languages)
+                var output = model.forward(LeftPadding.Pack(batch.Select(i => vocabulary.Encode(examples[i].Name)).ToArray(), model.Architecture));  // (B, languages)
                 var flat = output.to(ScalarType.Float64).data<double>().ToArray();
                 var width = (int)output.shape[1];
                 for (var b = 0; b < batch.Length; b++) logits[batch[b]] = flat[(b * width)..((b + 1) * width)];

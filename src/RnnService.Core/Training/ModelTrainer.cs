@@ -15,7 +15,11 @@ public sealed record EpochReport(
     double ValidationLoss,
     double ValidationAccuracy,
     double LearningRate,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed)
+{
+    /// <summary>Validation macro-F1 after the epoch; null in manifests written before it was recorded.</summary>
+    public double? ValidationMacroF1 { get; init; }
+}
 
 /// <summary>A trained model with what it needs to encode names and name its outputs.</summary>
 public sealed record TrainedModel(
@@ -37,11 +41,13 @@ public static class ModelTrainer
     {
         var stopwatch = Stopwatch.StartNew();
         var vocabulary = Vocabulary.FromNames(split.Training.Select(example => example.Name));
-        var architecture = new RnnArchitecture(config.HiddenSize, vocabulary.Size, split.Languages.Count, config.OutputBias, config.Precision);
+        var architecture = new RnnArchitecture(
+            config.HiddenSize, vocabulary.Size, split.Languages.Count, config.OutputBias, config.Precision, config.BoundaryMarks, config.NgramBuckets, config.Bidirectional);
         var model = new CharRnn(architecture, config.Initialization, new Generator((ulong)config.Seed));
         var weights = ClassWeights(split, config.ClassWeightExponent);
         using var classWeights = tensor(weights, architecture.DType);
-        using var optimizer = new AdamW(model.parameters().Select(parameter => (parameter, true)), config.LearningRate, config.WeightDecay);
+        using var optimizer = new AdamW(
+            model.named_parameters().Select(p => (p.parameter, config.DecayOutputBias || p.name != "c")), config.LearningRate, config.WeightDecay);
         var examples = split.Training.Select(example => new Example(vocabulary.Encode(example.Name), example.Language)).ToArray();
         var random = new Random(config.Seed);
         random.Shuffle(examples);
@@ -58,11 +64,14 @@ public static class ModelTrainer
 
                 var (loss, accuracy) = TrainEpoch(model, optimizer, classWeights, examples, config, random, cancellationToken);
                 var validation = Evaluator.Evaluate(model, vocabulary, split.Languages, split.Validation);
-                var report = new EpochReport(epoch, config.Epochs, loss, accuracy, validation.Loss, validation.Accuracy, learningRate, stopwatch.Elapsed);
+                var report = new EpochReport(epoch, config.Epochs, loss, accuracy, validation.Loss, validation.Accuracy, learningRate, stopwatch.Elapsed)
+                {
+                    ValidationMacroF1 = validation.MacroF1,
+                };
                 history.Add(report);
                 progress?.Report(report);
 
-                var bestEpoch = history.MinBy(r => r.ValidationLoss)!.Epoch;
+                var bestEpoch = BestEpoch(history, config.Checkpoint);
                 if (bestEpoch == epoch)
                 {
                     DisposeAll(best);
@@ -74,7 +83,7 @@ public static class ModelTrainer
                 }
             }
             model.load_state_dict(best!);
-            return new TrainedModel(model, vocabulary, split.Languages, history, history.MinBy(r => r.ValidationLoss)!.Epoch, weights);
+            return new TrainedModel(model, vocabulary, split.Languages, history, BestEpoch(history, config.Checkpoint), weights);
         }
         catch
         {
@@ -98,12 +107,12 @@ public static class ModelTrainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var chars = LeftPadding.Pack(batch.Select(example => WithUnknowns(example.Chars, config.UnknownCharacterRate, random)).ToArray(), padTo);
+            var chars = LeftPadding.Pack(batch.Select(example => WithUnknowns(example.Chars, config.UnknownCharacterRate, random)).ToArray(), model.Architecture, padTo);
             var labels = tensor(batch.Select(example => (long)example.Language).ToArray());
 
             optimizer.ZeroGrad();
             var logits = model.forward(chars);
-            var loss = nn.functional.cross_entropy(logits, labels, classWeights);
+            var loss = nn.functional.cross_entropy(logits, labels, classWeights, label_smoothing: config.LabelSmoothing);
             loss.backward();
             if (config.GradientClipNorm > 0) nn.utils.clip_grad_norm_(model.parameters(), config.GradientClipNorm);
             optimizer.Step();
@@ -123,11 +132,22 @@ public static class ModelTrainer
         return counts.Select(count => count == 0 ? 0 : Math.Pow(count / mean, -exponent)).ToArray();
     }
 
-    private static double LearningRateAt(TrainingConfig config, int epoch) => config.Schedule switch
+    /// <summary>The first epoch with the best checkpoint score.</summary>
+    private static int BestEpoch(List<EpochReport> history, CheckpointMetric metric) => metric == CheckpointMetric.ValidationMacroF1
+        ? history.MaxBy(r => r.ValidationMacroF1)!.Epoch
+        : history.MinBy(r => r.ValidationLoss)!.Epoch;
+
+    /// <summary>Warm-up epochs rise linearly to the peak rate; then the schedule runs over the remaining epochs.</summary>
+    private static double LearningRateAt(TrainingConfig config, int epoch)
     {
-        LearningRateSchedule.Cosine => config.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (epoch - 1) / config.Epochs)),
-        _ => config.LearningRate,
-    };
+        if (epoch <= config.WarmupEpochs) return config.LearningRate * epoch / (config.WarmupEpochs + 1);
+        var (step, steps) = (epoch - 1 - config.WarmupEpochs, config.Epochs - config.WarmupEpochs);
+        return config.Schedule switch
+        {
+            LearningRateSchedule.Cosine => config.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * step / steps)),
+            _ => config.LearningRate,
+        };
+    }
 
     /// <summary>
     /// Batches in the examples' current (shuffled) order. Length-grouped batching sorts each window of 16 batches by
