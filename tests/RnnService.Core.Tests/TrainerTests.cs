@@ -54,6 +54,35 @@ public class TrainerTests
     }
 
     [Fact]
+    public void CheckpointingOnMacroF1KeepsTheEpochWithTheBestValidationMacroF1OverTheFullSchedule()
+    {
+        var split = TestData.Split();
+        var config = TestData.TinyConfig with
+        {
+            Epochs = 8, LearningRate = 0.3, Schedule = LearningRateSchedule.Constant, Checkpoint = CheckpointMetric.ValidationMacroF1, WarmupEpochs = 2,
+        };
+
+        var trained = ModelTrainer.Train(split, config);
+        using var model = trained.Model;
+        var validation = Evaluator.Evaluate(model, trained.Vocabulary, split.Languages, split.Validation);
+
+        var best = trained.History.MaxBy(r => r.ValidationMacroF1)!;
+        Assert.Equal(config.Epochs, trained.History.Count);
+        Assert.Equal(best.Epoch, trained.BestEpoch);
+        Assert.Equal(best.ValidationMacroF1!.Value, validation.MacroF1, 1e-9);
+        Assert.Equal([0.1, 0.2, 0.3], trained.History.Take(3).Select(r => Math.Round(r.LearningRate, 12)));   // warm-up, then the rate
+    }
+
+    [Theory]
+    [InlineData("müller", "muller")]
+    [InlineData("núñez", "nunez")]
+    [InlineData("françois", "francois")]
+    [InlineData("łukasz", "łukasz")]     // ł is a letter of its own, not l with a mark
+    [InlineData("smith", "smith")]
+    public void AccentStrippingRemovesCombiningMarksOnly(string name, string expected) =>
+        Assert.Equal(expected, ModelTrainer.WithoutAccents(name));
+
+    [Fact]
     public void CancellationStopsTrainingBetweenBatches()
     {
         using var cancellation = new CancellationTokenSource();

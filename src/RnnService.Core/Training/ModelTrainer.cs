@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 using RnnService.Core.Data;
 using RnnService.Core.Model;
 using TorchSharp;
@@ -48,7 +50,7 @@ public static class ModelTrainer
         using var classWeights = tensor(weights, architecture.DType);
         using var optimizer = new AdamW(
             model.named_parameters().Select(p => (p.parameter, config.DecayOutputBias || p.name != "c")), config.LearningRate, config.WeightDecay);
-        var examples = split.Training.Select(example => new Example(vocabulary.Encode(example.Name), example.Language)).ToArray();
+        var examples = TrainingNames(split, config).Select(example => new Example(vocabulary.Encode(example.Name), example.Language)).ToArray();
         var random = new Random(config.Seed);
         random.Shuffle(examples);
 
@@ -121,6 +123,23 @@ public static class ModelTrainer
             correct += logits.argmax(1).eq(labels).sum().ToInt64();
         }
         return (lossSum / examples.Length, (double)correct / examples.Length);
+    }
+
+    /// <summary>The training names, plus their accent-stripped copies when the configuration asks for them.</summary>
+    private static IReadOnlyList<LabeledName> TrainingNames(DatasetSplit split, TrainingConfig config)
+    {
+        if (!config.AccentStrippedCopies) return split.Training;
+        var names = new HashSet<LabeledName>(split.Training);
+        var copies = split.Training.Select(example => example with { Name = WithoutAccents(example.Name) }).Where(names.Add).ToArray();
+        return [.. split.Training, .. copies];
+    }
+
+    /// <summary>The name with combining marks removed after canonical decomposition (é → e, ł stays: it has no decomposition).</summary>
+    internal static string WithoutAccents(string name)
+    {
+        var decomposed = name.Normalize(NormalizationForm.FormD);
+        var kept = decomposed.Where(ch => CharUnicodeInfo.GetUnicodeCategory(ch) != UnicodeCategory.NonSpacingMark).ToArray();
+        return new string(kept).Normalize(NormalizationForm.FormC);
     }
 
     /// <summary>Weight of language k in the loss: (count_k / mean count)^-exponent, so the average example weighs about 1.</summary>

@@ -71,6 +71,12 @@ public sealed record TrainingConfig
     /// <summary>Whether weight decay also shrinks the output bias c, which only encodes how common each language is.</summary>
     public bool DecayOutputBias { get; init; } = true;
 
+    /// <summary>
+    /// Also train on each accented training name with its accents removed ("müller" → "muller"), as people often type
+    /// them; the copy keeps the language and is skipped when the plain spelling is already a training example.
+    /// </summary>
+    public bool AccentStrippedCopies { get; init; }
+
     /// <summary>Begin/end-of-name symbols (see <see cref="RnnArchitecture.BoundaryMarks"/>).</summary>
     public bool BoundaryMarks { get; init; }
 
