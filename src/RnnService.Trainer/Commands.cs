@@ -66,7 +66,7 @@ internal static class Commands
     {
         var candidates = Comparison.Parse(options.Candidates);
         var (split, _) = runner.LoadSplit(options.DataDirectory, config);
-        var table = Comparison.Run(split, candidates, options.Seeds, options.OnTest, line => logger.LogInformation("{Run}", line), cancellationToken);
+        var table = Comparison.Run(split, candidates, options.Seeds, options.WithTest, line => logger.LogInformation("{Run}", line), cancellationToken);
         Console.WriteLine();
         Console.Write(table);
         return 0;

@@ -63,49 +63,67 @@ internal static class Comparison
         EarlyStoppingPatience = 8,
     };
 
-    private static Candidate Rnn(string name, TrainingConfig config) => new(name, (split, seed, part) =>
+    private static Candidate Rnn(string name, TrainingConfig config) => new(name, (split, seed, parts) =>
     {
         var trained = ModelTrainer.Train(split, config with { Seed = seed });
         using var model = trained.Model;
-        return Evaluator.Logits(model, trained.Vocabulary, part);
+        return parts.Select(part => Evaluator.Logits(model, trained.Vocabulary, part)).ToArray();
     });
 
-    private static Candidate Ngram(string name, NgramBaselineOptions options) => new(name, (split, seed, part) =>
-        NgramBaseline.Train(split, options with { Seed = seed }).LogProbabilities(part.Select(example => example.Name).ToArray()));
-
-    /// <summary>Runs every candidate for seeds 1..<paramref name="seeds"/> and returns the table as Markdown.</summary>
-    public static string Run(DatasetSplit split, IReadOnlyList<Candidate> candidates, int seeds, bool onTest, Action<string> log, CancellationToken cancellationToken)
+    private static Candidate Ngram(string name, NgramBaselineOptions options) => new(name, (split, seed, parts) =>
     {
-        var part = onTest ? split.Test : split.Validation;
-        var labels = part.Select(example => example.Language).ToArray();
+        var baseline = NgramBaseline.Train(split, options with { Seed = seed });
+        return parts.Select(part => baseline.LogProbabilities(part.Select(example => example.Name).ToArray())).ToArray();
+    });
+
+    /// <summary>
+    /// Runs every candidate for seeds 1..<paramref name="seeds"/> and returns Markdown tables: the validation split's,
+    /// for choosing, and with <paramref name="withTest"/> the test split's from the same runs, for the final report.
+    /// </summary>
+    public static string Run(DatasetSplit split, IReadOnlyList<Candidate> candidates, int seeds, bool withTest, Action<string> log, CancellationToken cancellationToken)
+    {
+        (string Name, IReadOnlyList<LabeledName> Examples)[] parts = withTest ? [("validation", split.Validation), ("test", split.Test)] : [("validation", split.Validation)];
         var logPrior = LogTrainingFrequencies(split);
-        var table = new StringBuilder();
-        table.Append(CultureInfo.InvariantCulture, $"Scores on the {(onTest ? "test" : "validation")} split ({part.Count} names), mean ± sd over {seeds} seeds [bootstrap 95 % interval of the mean]\n\n");
-        table.Append("| configuration | accuracy | macro-F1 | balanced accuracy | top-3 | balanced accuracy, uniform prior | seconds (train + score) |\n");
-        table.Append("|---|---|---|---|---|---|---|\n");
+        var rows = parts.Select(_ => new StringBuilder()).ToArray();
         foreach (var candidate in candidates)
         {
-            var runs = new List<RunScores>();
+            var runs = parts.Select(_ => new List<RunScores>()).ToArray();
             for (var seed = 1; seed <= seeds; seed++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var stopwatch = Stopwatch.StartNew();
-                var scores = candidate.TrainAndScore(split, seed, part);
+                var scores = candidate.TrainAndScore(split, seed, parts.Select(part => part.Examples).ToArray());
                 var seconds = stopwatch.Elapsed.TotalSeconds;
-                var uniform = scores.Select(row => row.Select((score, k) => score - logPrior[k]).ToArray()).ToArray();
-                var run = new RunScores(
-                    scores.Select(ArgMax).ToArray(),
-                    uniform.Select(ArgMax).ToArray(),
-                    scores.Select((row, i) => EvaluationResult.IsInTopK(row, labels[i])).ToArray(),
-                    seconds);
-                runs.Add(run);
-                var m = Measure(split.Languages, labels, run, Enumerable.Range(0, labels.Length).ToArray());
-                log(string.Create(CultureInfo.InvariantCulture,
-                    $"{candidate.Name} seed {seed}: accuracy {m[0]:F4}, macro-F1 {m[1]:F4}, balanced {m[2]:F4}, top-3 {m[3]:F4}, balanced uniform {m[4]:F4}, {seconds:F1} s"));
+                for (var p = 0; p < parts.Length; p++)
+                {
+                    var labels = parts[p].Examples.Select(example => example.Language).ToArray();
+                    var uniform = scores[p].Select(row => row.Select((score, k) => score - logPrior[k]).ToArray()).ToArray();
+                    var run = new RunScores(
+                        scores[p].Select(ArgMax).ToArray(),
+                        uniform.Select(ArgMax).ToArray(),
+                        scores[p].Select((row, i) => EvaluationResult.IsInTopK(row, labels[i])).ToArray(),
+                        seconds);
+                    runs[p].Add(run);
+                    var m = Measure(split.Languages, labels, run, Enumerable.Range(0, labels.Length).ToArray());
+                    log(string.Create(CultureInfo.InvariantCulture,
+                        $"{candidate.Name} seed {seed} {parts[p].Name}: accuracy {m[0]:F4}, macro-F1 {m[1]:F4}, balanced {m[2]:F4}, top-3 {m[3]:F4}, balanced uniform {m[4]:F4}, {seconds:F1} s"));
+                }
             }
-            table.Append(Row(candidate.Name, split.Languages, labels, runs));
+            for (var p = 0; p < parts.Length; p++)
+            {
+                rows[p].Append(Row(candidate.Name, split.Languages, parts[p].Examples.Select(example => example.Language).ToArray(), runs[p]));
+            }
         }
-        return table.ToString();
+        var tables = new StringBuilder();
+        for (var p = 0; p < parts.Length; p++)
+        {
+            tables.Append(CultureInfo.InvariantCulture,
+                $"Scores on the {parts[p].Name} split ({parts[p].Examples.Count} names), mean ± sd over {seeds} seeds [bootstrap 95 % interval of the mean]\n\n");
+            tables.Append("| configuration | accuracy | macro-F1 | balanced accuracy | top-3 | balanced accuracy, uniform prior | seconds (train + score) |\n");
+            tables.Append("|---|---|---|---|---|---|---|\n");
+            tables.Append(rows[p]).Append('\n');
+        }
+        return tables.ToString();
     }
 
     /// <summary>Accuracy, macro-F1, balanced accuracy, top-3, balanced accuracy under a uniform prior, of one run on the examples at <paramref name="indices"/>.</summary>
@@ -160,5 +178,5 @@ internal static class Comparison
     private sealed record RunScores(int[] Predicted, int[] UniformPredicted, bool[] InTopThree, double Seconds);
 }
 
-/// <summary>A named way to train a scorer: for a split and a seed, trains on its training part and scores the given part (logits or log-probabilities).</summary>
-internal sealed record Candidate(string Name, Func<DatasetSplit, int, IReadOnlyList<LabeledName>, double[][]> TrainAndScore);
+/// <summary>A named way to train a scorer: for a split and a seed, trains on its training part and scores each given part (logits or log-probabilities).</summary>
+internal sealed record Candidate(string Name, Func<DatasetSplit, int, IReadOnlyList<IReadOnlyList<LabeledName>>, double[][][]> TrainAndScore);

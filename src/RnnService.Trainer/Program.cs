@@ -14,10 +14,10 @@ const string Usage = """
       benchmark   seconds per epoch of the reference, reference with length-grouped batches, and default configurations
       worker      run training jobs queued through the API (the job store the API uses), until stopped (SIGTERM, Ctrl+C)
       compare     train each of --Candidates over --Seeds seeds on one split and print one table of their scores on
-                  the validation split (or the test split with --OnTest true); e.g.
+                  the validation split (and, from the same runs, the test split with --WithTest true); e.g.
                   --Candidates "previous; default; ngram; ngram-balanced; wide: HiddenSize=256, LearningRate=0.005"
     Settings: DataDirectory, ModelsDirectory, TorchThreads, Preset (Default|Reference), Activate (true|false), PromotionTolerance,
-              BenchmarkEpochs, Candidates, Seeds, OnTest, and every training setting (HiddenSize, Epochs, Seed, ...).
+              BenchmarkEpochs, Candidates, Seeds, WithTest, and every training setting (HiddenSize, Epochs, Seed, ...).
     Worker settings are the API's: Serving:ModelsDirectory, Training:DataDirectory, ConnectionStrings:Jobs and the
               other Training:* settings (JobsKept, PromotionTolerance, WorkerLease, PollInterval).
     """;

@@ -32,6 +32,9 @@ internal sealed class TrainerOptions
     /// <summary>Training seeds per candidate in <c>compare</c> (1..Seeds).</summary>
     public int Seeds { get; set; } = 3;
 
-    /// <summary>Score <c>compare</c> on the test split, for the final report; by default the validation split, for choosing.</summary>
-    public bool OnTest { get; set; }
+    /// <summary>
+    /// <c>compare</c> also tabulates the test split, for the final report; choose between candidates on the validation
+    /// table only.
+    /// </summary>
+    public bool WithTest { get; set; }
 }

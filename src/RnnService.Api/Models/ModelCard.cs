@@ -60,6 +60,16 @@ public sealed record ModelCard(
             manifest.Training);
     }
 
+    /// <summary>The architecture options the training configuration switched on, in words.</summary>
+    private string ArchitectureOptions()
+    {
+        var options = new List<string>();
+        if (Training.Bidirectional) options.Add("a second RNN reading right to left");
+        if (Training.BoundaryMarks) options.Add("begin/end-of-name symbols");
+        if (Training.NgramBuckets > 0) options.Add($"{Training.NgramBuckets.ToString("N0", CultureInfo.InvariantCulture)} hashed character bigram/trigram inputs");
+        return string.Concat(options.Select(option => "; " + option));
+    }
+
     /// <summary>The card as Markdown, for people.</summary>
     public string ToMarkdown()
     {
@@ -69,7 +79,7 @@ public sealed record ModelCard(
 
         Line($"# Model card: RnnService model version {Version}");
         Line();
-        Line($"Created {CreatedAt:u}. Character-level vanilla RNN (hidden size {Training.HiddenSize}), trained by RnnService.");
+        Line($"Created {CreatedAt:u}. Character-level vanilla RNN (hidden size {Training.HiddenSize}{ArchitectureOptions()}), trained by RnnService.");
         Line();
         Line("## Intended use");
         Line(IntendedUse);
