@@ -61,6 +61,12 @@ internal static class Comparison
         GradientClipNorm = 5,
         ClassWeightExponent = 0.3,
         EarlyStoppingPatience = 8,
+        Checkpoint = CheckpointMetric.ValidationLoss,
+        WarmupEpochs = 0,
+        DecayOutputBias = true,
+        BoundaryMarks = false,
+        NgramBuckets = 0,
+        Bidirectional = false,
     };
 
     private static Candidate Rnn(string name, TrainingConfig config) => new(name, (split, seed, parts) =>
