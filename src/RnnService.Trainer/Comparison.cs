@@ -117,7 +117,9 @@ internal static class Comparison
             }
             for (var p = 0; p < parts.Length; p++)
             {
-                rows[p].Append(Row(candidate.Name, split.Languages, parts[p].Examples.Select(example => example.Language).ToArray(), runs[p]));
+                var row = Row(candidate.Name, split.Languages, parts[p].Examples.Select(example => example.Language).ToArray(), runs[p]);
+                rows[p].Append(row);
+                log($"{parts[p].Name} row: {row.TrimEnd()}");     // kept in the log as each candidate finishes
             }
         }
         var tables = new StringBuilder();
