@@ -8,15 +8,22 @@ namespace RnnService.Baseline;
 
 /// <summary>Settings of the n-gram baseline.</summary>
 /// <param name="ClassWeightExponent">Example weight (count / mean count)^-exponent, as in the RNN's loss: 0 unweighted, 1 every language alike.</param>
-/// <param name="L2Regularization">SDCA's L2 penalty; null lets ML.NET pick it from the data.</param>
-public sealed record NgramBaselineOptions(double ClassWeightExponent = 0, int MaximumNgramLength = 5, float? L2Regularization = null, int Seed = 1);
+/// <param name="L2Regularization">
+/// L2 penalty on the weights, added to the summed log-loss (scikit-learn's 1/C); chosen on validation from 1, 0.05 and
+/// 0.005 (accuracy 0.790, 0.839, 0.840; macro-F1 0.309, 0.497, 0.507).
+/// </param>
+public sealed record NgramBaselineOptions(double ClassWeightExponent = 0, int MaximumNgramLength = 5, float L2Regularization = 0.005f, int Seed = 1);
 
 /// <summary>
 /// Character n-grams (lengths 1–5, with begin/end-of-text markers) weighted by TF-IDF and L2-normalised, then a
-/// multinomial logistic regression trained by SDCA (ML.NET's text featurizer and <c>SdcaMaximumEntropy</c>): the
+/// multinomial logistic regression fitted by L-BFGS (ML.NET's text featurizer and <c>LbfgsMaximumEntropy</c>): the
 /// strong linear model a user would try first, trained on exactly the RNN's split.
 /// </summary>
-/// <remarks>ML.NET rather than a hand-written featurizer and solver: both are well kept, and the baseline should not be a straw man of ours.</remarks>
+/// <remarks>
+/// ML.NET rather than a hand-written featurizer and solver: both are well kept, and the baseline should not be a straw
+/// man of ours. L-BFGS rather than SDCA: on these 14,401 names SDCA stopped far from the optimum (validation accuracy
+/// 0.74 at its automatic regularisation, 0.70 at L2 = 1e-4), where L-BFGS solves the convex problem to convergence.
+/// </remarks>
 public sealed class NgramBaseline
 {
     private readonly PredictionEngine<NameRow, ScoreRow> engine;
@@ -63,17 +70,18 @@ public sealed class NgramBaseline
             },
             Norm = TextFeaturizingEstimator.NormFunction.L2,
         };
-        var trainer = new SdcaMaximumEntropyMulticlassTrainer.Options
+        var trainer = new LbfgsMaximumEntropyMulticlassTrainer.Options
         {
             LabelColumnName = "Label",
             FeatureColumnName = "Features",
             ExampleWeightColumnName = nameof(NameRow.Weight),
+            L1Regularization = 0,
             L2Regularization = options.L2Regularization,
-            NumberOfThreads = 1,                                      // deterministic for a seed, and one core as the RNN gets
+            NumberOfThreads = 1,                                      // deterministic, and one core as the RNN gets
         };
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", nameof(NameRow.Language), keyData: LanguagesInOrder(ml, split.Languages))
             .Append(ml.Transforms.Text.FeaturizeText("Features", featurizer, nameof(NameRow.Name)))
-            .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(trainer));
+            .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(trainer));
         var model = pipeline.Fit(data);
         return new NgramBaseline(ml.Model.CreatePredictionEngine<NameRow, ScoreRow>(model), split.Languages.Count);
     }

@@ -17,9 +17,10 @@ internal static class Commands
             if (promote) store.SetCurrent(manifest.Version);
             logger.LogInformation("Model version {Version} {Note}", manifest.Version, note);
         }
+        var test = manifest.Metrics.Test;
         logger.LogInformation(
-            "Model version {Version}: test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4} ({Count} test examples)",
-            manifest.Version, manifest.Metrics.Test.Accuracy, manifest.Metrics.Test.MacroF1, manifest.Metrics.Test.Count);
+            "Model version {Version}: test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4}, balanced accuracy {Balanced:F4}, top-3 {TopThree:F4} ({Count} test examples); trained in {Seconds:F0} s with {Threads} torch thread(s)",
+            manifest.Version, test.Accuracy, test.MacroF1, test.BalancedAccuracy, test.TopThreeAccuracy, test.Count, manifest.Metrics.History[^1].Elapsed.TotalSeconds, options.TorchThreads);
         return 0;
     }
 
