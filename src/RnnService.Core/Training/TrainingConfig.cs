@@ -148,7 +148,7 @@ public sealed record TrainingConfig
         Check(EarlyStoppingPatience is >= 0 and <= 200, nameof(EarlyStoppingPatience), "must be between 0 (off) and 200");
         Check(WarmupEpochs is >= 0 and <= 50, nameof(WarmupEpochs), "must be between 0 (none) and 50");
         Check(LabelSmoothing is >= 0 and <= 0.5, nameof(LabelSmoothing), "must be between 0 and 0.5");
-        Check(NgramBuckets is >= 0 and <= 65536, nameof(NgramBuckets), "must be between 0 (off) and 65536");
+        Check(NgramBuckets is >= 0 and <= Storage.ManifestRules.MaxNgramBuckets, nameof(NgramBuckets), $"must be between 0 (off) and {Storage.ManifestRules.MaxNgramBuckets}");
         Check(ValidationFraction is > 0 and <= 0.4, nameof(ValidationFraction), "must be greater than 0 and at most 0.4");
         Check(TestFraction is > 0 and <= 0.4, nameof(TestFraction), "must be greater than 0 and at most 0.4");
         Check(Enum.IsDefined(Schedule), nameof(Schedule), "is not a known schedule");
