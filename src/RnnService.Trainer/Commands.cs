@@ -17,9 +17,10 @@ internal static class Commands
             if (promote) store.SetCurrent(manifest.Version);
             logger.LogInformation("Model version {Version} {Outcome} because {Note}", manifest.Version, promote ? "is current" : "is published but not current", note);
         }
+        var test = manifest.Metrics.Test;
         logger.LogInformation(
-            "Model version {Version}: test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4} ({Count} test examples)",
-            manifest.Version, manifest.Metrics.Test.Accuracy, manifest.Metrics.Test.MacroF1, manifest.Metrics.Test.Count);
+            "Model version {Version}: test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4}, balanced accuracy {Balanced:F4}, top-3 {TopThree:F4} ({Count} test examples); trained in {Seconds:F0} s with {Threads} torch thread(s)",
+            manifest.Version, test.Accuracy, test.MacroF1, test.BalancedAccuracy, test.TopThreeAccuracy, test.Count, manifest.Metrics.History[^1].Elapsed.TotalSeconds, options.TorchThreads);
         return 0;
     }
 
@@ -58,6 +59,17 @@ internal static class Commands
             secondsPerEpoch.Add(seconds);
             logger.LogInformation("{Name,-36} {Seconds,6:F3} s/epoch ({Ratio:F2} × reference)", name, seconds, seconds / secondsPerEpoch[0]);
         }
+        return 0;
+    }
+
+    /// <summary>Trains the candidates over the seeds on the split the configuration names, and prints the table.</summary>
+    public static int Compare(TrainingRunner runner, TrainerOptions options, TrainingConfig config, ILogger logger, CancellationToken cancellationToken)
+    {
+        var candidates = Comparison.Parse(options.Candidates);
+        var (split, _) = runner.LoadSplit(options.DataDirectory, config);
+        var table = Comparison.Run(split, candidates, options.Seeds, options.WithTest, line => logger.LogInformation("{Run}", line), cancellationToken);
+        Console.WriteLine();
+        Console.Write(table);
         return 0;
     }
 

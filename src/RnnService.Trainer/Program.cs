@@ -13,14 +13,17 @@ const string Usage = """
       train       train on the names data, publish the model to the models folder, and make it current if the promotion rule allows
       benchmark   seconds per epoch of the reference, reference with length-grouped batches, and default configurations
       worker      run training jobs queued through the API (the job store the API uses), until stopped (SIGTERM, Ctrl+C)
+      compare     train each of --Candidates over --Seeds seeds on one split and print one table of their scores on
+                  the validation split (and, from the same runs, the test split with --WithTest true); e.g.
+                  --Candidates "previous; default; ngram; ngram-balanced; wide: HiddenSize=256, LearningRate=0.005"
     Settings: DataDirectory, ModelsDirectory, TorchThreads, Preset (Default|Reference), Activate (true|false), PromotionTolerance,
-              BenchmarkEpochs, and every training setting (HiddenSize, Epochs, BatchSize, LearningRate, Seed, ...).
+              BenchmarkEpochs, Candidates, Seeds, WithTest, and every training setting (HiddenSize, Epochs, Seed, ...).
     Worker settings are the API's: Serving:ModelsDirectory, Training:DataDirectory, ConnectionStrings:Jobs and the
               other Training:* settings (JobsKept, PromotionTolerance, WorkerLease, PollInterval).
     """;
 
 var command = args.FirstOrDefault();
-if (command is not ("train" or "benchmark" or "worker"))
+if (command is not ("train" or "benchmark" or "worker" or "compare"))
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -57,9 +60,12 @@ Console.CancelKeyPress += (_, e) =>
 try
 {
     var runner = host.Services.GetRequiredService<TrainingRunner>();
-    return command == "train"
-        ? Commands.Train(runner, host.Services.GetRequiredService<ModelStore>(), options, config, logger, cancellation.Token)
-        : Commands.Benchmark(runner, options, logger, cancellation.Token);
+    return command switch
+    {
+        "train" => Commands.Train(runner, host.Services.GetRequiredService<ModelStore>(), options, config, logger, cancellation.Token),
+        "compare" => Commands.Compare(runner, options, config, logger, cancellation.Token),
+        _ => Commands.Benchmark(runner, options, logger, cancellation.Token),
+    };
 }
 catch (OperationCanceledException)
 {

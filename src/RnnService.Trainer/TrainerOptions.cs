@@ -25,4 +25,16 @@ internal sealed class TrainerOptions
 
     /// <summary>Epochs each benchmarked configuration runs.</summary>
     public int BenchmarkEpochs { get; set; } = 3;
+
+    /// <summary>What <c>compare</c> trains, separated by ';': presets or <c>name: Setting=value, ...</c> (see Comparison).</summary>
+    public string Candidates { get; set; } = "reference; previous; default; ngram; ngram-balanced";
+
+    /// <summary>Training seeds per candidate in <c>compare</c> (1..Seeds).</summary>
+    public int Seeds { get; set; } = 3;
+
+    /// <summary>
+    /// <c>compare</c> also tabulates the test split, for the final report; choose between candidates on the validation
+    /// table only.
+    /// </summary>
+    public bool WithTest { get; set; }
 }

@@ -36,7 +36,7 @@ public sealed class ExplainTests(RnnServiceApp app) : IClassFixture<RnnServiceAp
         var winner = explained.Prediction.Languages[0].Language;
         Assert.All(explained.Steps, step =>
         {
-            Assert.Equal(TinyModel.Config.HiddenSize, step.Hidden.Count);
+            Assert.Equal((TinyModel.Config.Bidirectional ? 2 : 1) * TinyModel.Config.HiddenSize, step.Hidden.Count);   // both directions' states
             Assert.All(step.Hidden, v => Assert.Equal(Math.Round(v, 4), v));
             Assert.InRange(step.Languages.Count, 1, 2);
             Assert.Contains(step.Languages, l => l.Language == winner);

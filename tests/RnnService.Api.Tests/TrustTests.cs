@@ -92,6 +92,11 @@ public sealed class TrustTests(RnnServiceApp app) : IClassFixture<RnnServiceApp>
 
         Assert.Equal(1, card.Version);
         Assert.Equal(TinyModel.Manifest.Metrics.Test.Accuracy, card.TestAccuracy);
+        Assert.Equal(TinyModel.Manifest.Metrics.Test.BalancedAccuracy, card.TestBalancedAccuracy);
+        Assert.Equal(
+            "Character-level vanilla RNN (hidden size 16; a second RNN reading right to left; begin/end-of-name symbols; 4,096 hashed character bigram/trigram inputs)",
+            card.Network);
+        Assert.InRange(card.TestTopThreeAccuracy!.Value, card.TestAccuracy, 1.0);
         Assert.Equal(3, card.PerLanguage.Count);
         Assert.Contains(card.Limitations, limitation => limitation.Contains("Italian, Russian, Spanish", StringComparison.Ordinal));
         Assert.Equal(TinyModel.Manifest.Calibration.Temperature, card.Calibration.Temperature);
@@ -99,6 +104,7 @@ public sealed class TrustTests(RnnServiceApp app) : IClassFixture<RnnServiceApp>
         var text = await markdown.Content.ReadAsStringAsync();
         Assert.StartsWith("# Model card: RnnService model version 1", text, StringComparison.Ordinal);
         Assert.Contains("| Italian |", text, StringComparison.Ordinal);
+        Assert.Contains("balanced accuracy (mean recall per language)", text, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/models/9/card")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/api/models/1/card?format=pdf")).StatusCode);
     }

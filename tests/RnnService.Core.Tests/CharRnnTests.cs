@@ -11,6 +11,74 @@ public class CharRnnTests
     private static CharRnn TinyModel(Precision precision = Precision.Float32, int seed = 11) =>
         new(new RnnArchitecture(HiddenSize: 8, VocabularySize: 7, LanguageCount: 3, OutputBias: true, precision), RnnInitialization.Orthogonal, new Generator((ulong)seed));
 
+    /// <summary>Begin/end marks, 13 n-gram buckets and a right-to-left RNN.</summary>
+    private static readonly RnnArchitecture EveryOption = new(HiddenSize: 8, VocabularySize: 7, LanguageCount: 3, OutputBias: true, Precision.Float64, BoundaryMarks: true, NgramBuckets: 13, Bidirectional: true);
+
+    [Fact]
+    public void WithEveryOptionALeftPaddedBatchStillGivesEachNameItsOwnState()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new CharRnn(EveryOption, random: new Generator(5));
+
+        var batched = model.Encode(LeftPadding.Pack(Names, EveryOption));          // (2·hidden, B)
+        Assert.Equal([16, Names.Length], batched.shape);
+        for (var b = 0; b < Names.Length; b++)
+        {
+            var alone = model.Encode(LeftPadding.Pack([Names[b]], EveryOption));
+            Assert.True(batched[.., b..(b + 1)].allclose(alone, rtol: 0, atol: 1e-9), $"name {b} differs");
+        }
+    }
+
+    [Fact]
+    public void WithEveryOptionGradientsMatchFiniteDifferencesAndTheParametersAreExplicitMatrices()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new CharRnn(EveryOption, random: new Generator(5));
+        var inputs = LeftPadding.Pack(Names, EveryOption);
+        var labels = tensor(new long[] { 0, 2, 1, 1 });
+        Tensor Loss() => nn.functional.cross_entropy(model.forward(inputs), labels);
+
+        Loss().backward();
+
+        var shapes = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape);
+        Assert.Equal(new Dictionary<string, long[]> { ["U"] = [8, 22], ["W"] = [8, 8], ["Ur"] = [8, 22], ["Wr"] = [8, 8], ["V"] = [3, 16], ["c"] = [3, 1] }, shapes);
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            var flat = parameter.detach().view(-1);
+            var gradient = parameter.grad!.view(-1);
+            for (var i = 0; i < flat.shape[0]; i += 7)
+            {
+                double original = flat[i].item<double>(), plus, minus;
+                using (no_grad())
+                {
+                    flat[i] = original + 1e-6;
+                    plus = Loss().item<double>();
+                    flat[i] = original - 1e-6;
+                    minus = Loss().item<double>();
+                    flat[i] = original;
+                }
+                Assert.True(Math.Abs((plus - minus) / 2e-6 - gradient[i].item<double>()) < 1e-6, $"{name}[{i}]");
+            }
+        }
+    }
+
+    [Fact]
+    public void InputFeaturesAreTheMarkedSymbolsAndTheirHashedBigramsAndTrigrams()
+    {
+        var features = new int[4 * 3];
+        InputFeatures.Write(EveryOption, [3, 4], reversed: false, features);
+        var reversed = new int[4 * 3];
+        InputFeatures.Write(EveryOption, [3, 4], reversed: true, reversed);
+
+        const int begin = 8, end = 9, firstBucket = 10, lastBucket = 22;     // [0 | U]: 1..7 symbols, 8/9 marks, 10..22 buckets
+        Assert.Equal([begin, 3, 4, end], Enumerable.Range(0, 4).Select(t => features[3 * t]));
+        Assert.Equal([end, 4, 3, begin], Enumerable.Range(0, 4).Select(t => reversed[3 * t]));
+        Assert.Equal((0, 0), (features[1], features[2]));                   // the first symbol has no bigram or trigram
+        Assert.Equal(0, features[3 + 2]);                                    // the second has a bigram but no trigram
+        Assert.All(new[] { features[4], features[7], features[8], features[10], features[11] }, bucket => Assert.InRange(bucket, firstBucket, lastBucket));
+        Assert.Equal(4 + 2, InputFeatures.Steps(EveryOption, 4));
+    }
+
     [Fact]
     public void LeftPaddedBatchGivesEachNameTheSameStateAndProbabilitiesAsRunningItAlone()
     {

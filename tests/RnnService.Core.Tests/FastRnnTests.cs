@@ -32,6 +32,10 @@ public class FastRnnTests
     [InlineData("float64")]
     [InlineData("no-output-bias")]
     [InlineData("reference")]
+    [InlineData("boundary-marks")]
+    [InlineData("ngrams")]
+    [InlineData("bidirectional")]
+    [InlineData("every-option")]
     public void FreshlyTrainedTinyModelsMatchTorch(string variant)
     {
         var config = variant switch
@@ -42,6 +46,10 @@ public class FastRnnTests
             {
                 Initialization = RnnInitialization.Identity, Precision = Precision.Float64, OutputBias = false, Batching = Batching.GlobalPadding,
             },
+            "boundary-marks" => TestData.TinyConfig with { BoundaryMarks = true },
+            "ngrams" => TestData.TinyConfig with { NgramBuckets = 64 },
+            "bidirectional" => TestData.TinyConfig with { Bidirectional = true },
+            "every-option" => TestData.TinyConfig with { BoundaryMarks = true, NgramBuckets = 97, Bidirectional = true, Precision = Precision.Float64 },
             _ => TestData.TinyConfig,
         };
         var split = TestData.Split();
@@ -50,6 +58,8 @@ public class FastRnnTests
         using var classifier = new NameClassifier(trained.Model, trained.Vocabulary, trained.Languages, temperature);
         Assert.Equal(config.Precision, classifier.Model.Architecture.Precision);
         Assert.Equal(config.OutputBias, classifier.Model.Architecture.OutputBias);
+        Assert.Equal((config.BoundaryMarks, config.NgramBuckets, config.Bidirectional),
+            (classifier.Model.Architecture.BoundaryMarks, classifier.Model.Architecture.NgramBuckets, classifier.Model.Architecture.Bidirectional));
 
         var names = split.Test.Concat(split.Validation).Select(example => example.Name).Concat(UnusualNames).ToArray();
         AssertSameProbabilities(classifier, names);
@@ -70,10 +80,13 @@ public class FastRnnTests
     [InlineData(100, false, Precision.Float64)] // the reference's size: outputs padded to whole SIMD blocks
     [InlineData(512, false, Precision.Float32)]
     [InlineData(600, true, Precision.Float32)]  // beyond the stack scratch: rents from the array pool
-    public void UntrainedModelsOfAnySizeMatchTorch(int hiddenSize, bool outputBias, Precision precision)
+    [InlineData(100, true, Precision.Float32, true)]
+    [InlineData(600, false, Precision.Float64, true)]
+    public void UntrainedModelsOfAnySizeMatchTorch(int hiddenSize, bool outputBias, Precision precision, bool everyOption = false)
     {
         var vocabulary = Vocabulary.FromNames(["abcdefghij"]);
-        var model = new CharRnn(new RnnArchitecture(hiddenSize, vocabulary.Size, 5, outputBias, precision), random: new Generator(11));
+        var architecture = new RnnArchitecture(hiddenSize, vocabulary.Size, 5, outputBias, precision, everyOption, everyOption ? 31 : 0, everyOption);
+        var model = new CharRnn(architecture, random: new Generator(11));
         using var classifier = new NameClassifier(model, vocabulary, ["A", "B", "C", "D", "E"]);
 
         AssertSameProbabilities(classifier, ["abc", "jihgfedcba", "a", "xyz", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]);
@@ -194,7 +207,7 @@ public class FastRnnTests
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var logits = classifier.Model.forward(LeftPadding.Pack(names.Select(classifier.Vocabulary.Encode).ToArray()));
+        var logits = classifier.Model.forward(LeftPadding.Pack(names.Select(classifier.Vocabulary.Encode).ToArray(), classifier.Model.Architecture));
         var flat = nn.functional.softmax(logits / temperature, 1).to(ScalarType.Float64).data<double>().ToArray();
         var languages = classifier.Languages.Count;
         return names.Select((_, b) => flat[(b * languages)..((b + 1) * languages)]).ToArray();

@@ -40,7 +40,10 @@ public class TrainerTests
     {
         var split = TestData.Split();
         // A learning rate this high makes validation loss bounce, so the best epoch is rarely the last one.
-        var config = TestData.TinyConfig with { Epochs = 12, LearningRate = 0.3, Schedule = LearningRateSchedule.Constant, EarlyStoppingPatience = 3 };
+        var config = TestData.TinyConfig with
+        {
+            Epochs = 12, LearningRate = 0.3, Schedule = LearningRateSchedule.Constant, WarmupEpochs = 0, EarlyStoppingPatience = 3, Checkpoint = CheckpointMetric.ValidationLoss,
+        };
 
         var trained = ModelTrainer.Train(split, config);
         using var model = trained.Model;
@@ -52,6 +55,35 @@ public class TrainerTests
         Assert.True(trained.History.Count <= config.Epochs);
         Assert.True(trained.History.Count == config.Epochs || trained.History.Count == trained.BestEpoch + config.EarlyStoppingPatience);
     }
+
+    [Fact]
+    public void CheckpointingOnMacroF1KeepsTheEpochWithTheBestValidationMacroF1OverTheFullSchedule()
+    {
+        var split = TestData.Split();
+        var config = TestData.TinyConfig with
+        {
+            Epochs = 8, LearningRate = 0.3, Schedule = LearningRateSchedule.Constant, Checkpoint = CheckpointMetric.ValidationMacroF1, WarmupEpochs = 2,
+        };
+
+        var trained = ModelTrainer.Train(split, config);
+        using var model = trained.Model;
+        var validation = Evaluator.Evaluate(model, trained.Vocabulary, split.Languages, split.Validation);
+
+        var best = trained.History.MaxBy(r => r.ValidationMacroF1)!;
+        Assert.Equal(config.Epochs, trained.History.Count);
+        Assert.Equal(best.Epoch, trained.BestEpoch);
+        Assert.Equal(best.ValidationMacroF1!.Value, validation.MacroF1, 1e-9);
+        Assert.Equal([0.1, 0.2, 0.3], trained.History.Take(3).Select(r => Math.Round(r.LearningRate, 12)));   // warm-up, then the rate
+    }
+
+    [Theory]
+    [InlineData("müller", "muller")]
+    [InlineData("núñez", "nunez")]
+    [InlineData("françois", "francois")]
+    [InlineData("łukasz", "łukasz")]     // ł is a letter of its own, not l with a mark
+    [InlineData("smith", "smith")]
+    public void AccentStrippingRemovesCombiningMarksOnly(string name, string expected) =>
+        Assert.Equal(expected, ModelTrainer.WithoutAccents(name));
 
     [Fact]
     public void CancellationStopsTrainingBetweenBatches()

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using RnnService.Core.Model;
 using RnnService.Core.Storage;
 using RnnService.Core.Training;
 
@@ -9,6 +10,7 @@ namespace RnnService.Api.Models;
 public sealed record ModelCard(
     int Version,
     DateTimeOffset CreatedAt,
+    string Network,
     string IntendedUse,
     IReadOnlyList<string> Limitations,
     string Data,
@@ -16,6 +18,8 @@ public sealed record ModelCard(
     int TestExamples,
     double TestAccuracy,
     double TestMacroF1,
+    double? TestBalancedAccuracy,
+    double? TestTopThreeAccuracy,
     IReadOnlyList<LanguageScore> PerLanguage,
     IReadOnlyList<string> WorstServedLanguages,
     CalibrationReport Calibration,
@@ -29,6 +33,7 @@ public sealed record ModelCard(
         return new ModelCard(
             manifest.Version,
             manifest.CreatedAt,
+            Describe(manifest.Architecture),
             $"Suggest which of {manifest.Languages.Count} languages a family name most likely comes from, with calibrated probabilities "
                 + "and a prediction set; for research, data exploration and as one signal among others. Not for decisions about "
                 + "individuals: a name's origin says nothing certain about a person's nationality, ethnicity or language.",
@@ -50,10 +55,22 @@ public sealed record ModelCard(
             test.Count,
             test.Accuracy,
             test.MacroF1,
+            test.BalancedAccuracy,
+            test.TopThreeAccuracy,
             test.Languages,
             worst,
             manifest.Calibration,
             manifest.Training);
+    }
+
+    /// <summary>The network in words, from the architecture (which, unlike the training settings of an old manifest, knows what was built).</summary>
+    private static string Describe(RnnArchitecture architecture)
+    {
+        var options = new List<string> { $"hidden size {architecture.HiddenSize}" };
+        if (architecture.Bidirectional) options.Add("a second RNN reading right to left");
+        if (architecture.BoundaryMarks) options.Add("begin/end-of-name symbols");
+        if (architecture.NgramBuckets > 0) options.Add($"{architecture.NgramBuckets.ToString("N0", CultureInfo.InvariantCulture)} hashed character bigram/trigram inputs");
+        return $"Character-level vanilla RNN ({string.Join("; ", options)})";
     }
 
     /// <summary>The card as Markdown, for people.</summary>
@@ -65,7 +82,7 @@ public sealed record ModelCard(
 
         Line($"# Model card: RnnService model version {Version}");
         Line();
-        Line($"Created {CreatedAt:u}. Character-level vanilla RNN (hidden size {Training.HiddenSize}), trained by RnnService.");
+        Line($"Created {CreatedAt:u}. {Network}, trained by RnnService.");
         Line();
         Line("## Intended use");
         Line(IntendedUse);
@@ -79,7 +96,10 @@ public sealed record ModelCard(
         Line(SplitProtocol);
         Line();
         Line($"## Performance on the test split ({TestExamples} examples)");
-        Line($"Accuracy {F(TestAccuracy)}, macro-averaged F1 {F(TestMacroF1)}.");
+        Line($"Accuracy {F(TestAccuracy)}, macro-averaged F1 {F(TestMacroF1)}"
+            + (TestBalancedAccuracy is { } balanced ? $", balanced accuracy (mean recall per language) {F(balanced)}" : "")
+            + (TestTopThreeAccuracy is { } topThree ? $", true language among the top 3 {F(topThree)}" : "")
+            + ".");
         Line();
         Line("| language | precision | recall | F1 | support |");
         Line("|---|---|---|---|---|");

@@ -11,8 +11,9 @@ namespace RnnService.Core.Model;
 
 /// <summary>
 /// A managed, allocation-free inference path for a trained <see cref="CharRnn"/>: the same math
-/// (h_t = tanh(W·h_{t-1} + U·x_t), h_0 = 0, probabilities = softmax((V·h_T + c) / temperature)) on plain float arrays,
-/// with SIMD matrix-vector products and <see cref="TensorPrimitives"/> for tanh and the softmax.
+/// (h_t = tanh(W·h_{t-1} + U·x_t), h_0 = 0, probabilities = softmax((V·h_T + c) / temperature), with the options of
+/// its <see cref="RnnArchitecture"/>: boundary marks, n-gram columns, a right-to-left RNN) on plain float arrays, with
+/// SIMD matrix-vector products and <see cref="TensorPrimitives"/> for tanh and the softmax.
 /// </summary>
 /// <remarks>
 /// Why it exists: one short name is a few 128×128 matrix-vector products, a few microseconds of arithmetic, while the
@@ -38,13 +39,14 @@ public sealed class FastRnn
     /// </summary>
     private static readonly int Block = 8 * (Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector<float>.Count);
 
-    // U and W are stored transposed (input-major), so U·x_t is one contiguous row and W·h adds h_j times row j for
-    // each j, with the hidden units padded with zeros to whole blocks; padded units of h stay at tanh(0) = 0. V is
-    // small (languages × hidden, in L1), so the readout is one dot product per language on V as it is.
+    // U and W are stored transposed (input-major), so U·x_t is a sum of contiguous rows and W·h adds h_j times row j
+    // for each j, with the hidden units padded with zeros to whole blocks; padded units of h stay at tanh(0) = 0. V is
+    // small (languages × directions·hidden, in L1), so the readout is one dot product per language and direction.
     private readonly int paddedHidden;     // HiddenSize rounded up to a multiple of Block
-    private readonly float[] inputRows;    // (1 + vocabulary) × paddedHidden: row k is column k of [0 | U]; row 0 (padding) is zero
-    private readonly float[] recurrent;    // HiddenSize × paddedHidden: row j is column j of W
-    private readonly float[] readout;      // LanguageCount × HiddenSize: V, row-major
+    private readonly int perStep;          // input features per step (InputFeatures.PerStep)
+    private readonly float[][] inputRows;  // per direction, (1 + inputs) × paddedHidden: row k is column k of [0 | U]; row 0 is zero
+    private readonly float[][] recurrent;  // per direction, HiddenSize × paddedHidden: row j is column j of W
+    private readonly float[] readout;      // LanguageCount × (directions · HiddenSize): V, row-major
     private readonly float[]? bias;        // LanguageCount: c, or null without an output bias
 
     public FastRnn(CharRnn model)
@@ -53,6 +55,7 @@ public sealed class FastRnn
         Architecture = model.Architecture;
         (HiddenSize, VocabularySize, LanguageCount) = (Architecture.HiddenSize, Architecture.VocabularySize, Architecture.LanguageCount);
         paddedHidden = RoundUp(HiddenSize);
+        perStep = InputFeatures.PerStep(Architecture);
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -68,9 +71,11 @@ public sealed class FastRnn
             return parameter.detach().to(ScalarType.Float32).contiguous().data<float>().ToArray();
         }
 
-        inputRows = Transposed(Values("U", HiddenSize, VocabularySize), HiddenSize, VocabularySize, paddedHidden, leadingZeroRow: true);
-        recurrent = Transposed(Values("W", HiddenSize, HiddenSize), HiddenSize, HiddenSize, paddedHidden, leadingZeroRow: false);
-        readout = Values("V", LanguageCount, HiddenSize);
+        string[] directions = Architecture.Bidirectional ? ["", "r"] : [""];
+        var inputs = Architecture.InputSize;
+        inputRows = directions.Select(d => Transposed(Values("U" + d, HiddenSize, inputs), HiddenSize, inputs, paddedHidden, leadingZeroRow: true)).ToArray();
+        recurrent = directions.Select(d => Transposed(Values("W" + d, HiddenSize, HiddenSize), HiddenSize, HiddenSize, paddedHidden, leadingZeroRow: false)).ToArray();
+        readout = Values("V", LanguageCount, directions.Length * HiddenSize);
         bias = Architecture.OutputBias ? Values("c", LanguageCount, 1) : null;
     }
 
@@ -112,20 +117,39 @@ public sealed class FastRnn
     public void Logits(ReadOnlySpan<int> encodedName, Span<double> logits)
     {
         if (logits.Length != LanguageCount) throw new ArgumentException($"Needs room for exactly {LanguageCount} logits.", nameof(logits));
+        foreach (var index in encodedName)
+        {
+            if ((uint)index > (uint)VocabularySize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(encodedName), index, $"Input indices run from 0 (padding) to {VocabularySize}.");
+            }
+        }
+        var leadingPadding = encodedName.IndexOfAnyExcept(Vocabulary.Padding);
+        var chars = leadingPadding < 0 ? [] : encodedName[leadingPadding..];    // leading padding is a no-op: tanh(W·0 + 0) = 0
 
-        var length = 2 * paddedHidden;
-        float[]? rented = null;
-        Span<float> scratch = paddedHidden <= StackHidden ? stackalloc float[length] : rented = ArrayPool<float>.Shared.Rent(length);
+        var hiddenLength = Architecture.Directions * paddedHidden;
+        var featureLength = InputFeatures.Steps(Architecture, chars.Length) * perStep;
+        float[]? rentedHidden = null;
+        int[]? rentedFeatures = null;
+        Span<float> scratch = paddedHidden <= StackHidden
+            ? stackalloc float[hiddenLength + paddedHidden]
+            : rentedHidden = ArrayPool<float>.Shared.Rent(hiddenLength + paddedHidden);
+        Span<int> features = featureLength <= 3 * StackName ? stackalloc int[featureLength] : rentedFeatures = ArrayPool<int>.Shared.Rent(featureLength);
         try
         {
-            var h = scratch[..paddedHidden];
-            var next = scratch.Slice(paddedHidden, paddedHidden);
-            Encode(encodedName, h, next);
-            Readout(h[..HiddenSize], logits);
+            var h = scratch[..hiddenLength];                                       // h_T of each direction, one after the other
+            var next = scratch.Slice(hiddenLength, paddedHidden);
+            for (var d = 0; d < Architecture.Directions; d++)
+            {
+                InputFeatures.Write(Architecture, chars, reversed: d == 1, features[..featureLength]);
+                Encode(d, features[..featureLength], h.Slice(d * paddedHidden, paddedHidden), next);
+            }
+            Readout(h, logits);
         }
         finally
         {
-            if (rented is not null) ArrayPool<float>.Shared.Return(rented);
+            if (rentedHidden is not null) ArrayPool<float>.Shared.Return(rentedHidden);
+            if (rentedFeatures is not null) ArrayPool<int>.Shared.Return(rentedFeatures);
         }
     }
 
@@ -170,10 +194,10 @@ public sealed class FastRnn
     }
 
     /// <summary>
-    /// After each character of one normalised name: the hidden state h_t and the logits if the name ended there.
-    /// Each step runs the very code of <see cref="Logits(ReadOnlySpan{int}, Span{double})"/> (encode, read out) on the
-    /// prefix read so far, so the last step is exactly the name's logits. Quadratic in the name's length, which
-    /// validation keeps short.
+    /// After each character of one normalised name: the hidden state (h_t, or with a right-to-left RNN both
+    /// directions' final states over the prefix, one after the other) and the logits if the name ended there. Each step
+    /// runs the very code of <see cref="Logits(ReadOnlySpan{int}, Span{double})"/> on the prefix read so far, so the last
+    /// step is exactly the name's logits. Quadratic in the name's length, which validation keeps short.
     /// </summary>
     public (float[] Hidden, double[] Logits)[] Explain(string normalizedName, Vocabulary vocabulary)
     {
@@ -181,42 +205,43 @@ public sealed class FastRnn
         ArgumentNullException.ThrowIfNull(vocabulary);
         var encoded = vocabulary.Encode(normalizedName);
         var steps = new (float[] Hidden, double[] Logits)[encoded.Length];
-        var h = new float[paddedHidden];
+        var h = new float[Architecture.Directions * paddedHidden];
         var next = new float[paddedHidden];
         for (var t = 0; t < encoded.Length; t++)
         {
-            Encode(encoded.AsSpan(0, t + 1), h, next);
+            var features = new int[InputFeatures.Steps(Architecture, t + 1) * perStep];
+            var hidden = new float[Architecture.Directions * HiddenSize];
+            for (var d = 0; d < Architecture.Directions; d++)
+            {
+                InputFeatures.Write(Architecture, encoded.AsSpan(0, t + 1), reversed: d == 1, features);
+                Encode(d, features, h.AsSpan(d * paddedHidden, paddedHidden), next);
+                h.AsSpan(d * paddedHidden, HiddenSize).CopyTo(hidden.AsSpan(d * HiddenSize));
+            }
             var logits = new double[LanguageCount];
-            Readout(h.AsSpan(0, HiddenSize), logits);
-            steps[t] = (h[..HiddenSize], logits);
+            Readout(h, logits);
+            steps[t] = (hidden, logits);
         }
         return steps;
     }
 
-    /// <summary>h_T of one name into <paramref name="h"/>; <paramref name="next"/> is scratch of the same (padded) length.</summary>
-    private void Encode(ReadOnlySpan<int> encodedName, Span<float> h, Span<float> next)
+    /// <summary>
+    /// h_T of direction <paramref name="direction"/> over a name's <see cref="InputFeatures"/> into <paramref name="h"/>;
+    /// <paramref name="next"/> is scratch of the same (padded) length.
+    /// </summary>
+    private void Encode(int direction, ReadOnlySpan<int> features, Span<float> h, Span<float> next)
     {
-        ReadOnlySpan<float> inputs = inputRows;
-        var started = false;                                                       // false while h = h_0 = 0
-        foreach (var index in encodedName)
+        ReadOnlySpan<float> inputs = inputRows[direction];
+        h.Clear();                                                                 // h_0 = 0
+        for (var t = 0; t < features.Length; t += perStep)
         {
-            if ((uint)index > (uint)VocabularySize)
+            inputs.Slice(features[t] * paddedHidden, paddedHidden).CopyTo(next);  // U·x_t: one row of Uᵀ per feature
+            for (var f = 1; f < perStep; f++)
             {
-                throw new ArgumentOutOfRangeException(nameof(encodedName), index, $"Input indices run from 0 (padding) to {VocabularySize}.");
+                if (features[t + f] != 0) TensorPrimitives.Add(next, inputs.Slice(features[t + f] * paddedHidden, paddedHidden), next);
             }
-            var column = inputs.Slice(index * paddedHidden, paddedHidden);         // U·x_t: one row of Uᵀ
-            if (!started)
-            {
-                if (index == Vocabulary.Padding) continue;                         // tanh(W·0 + 0) = 0: leading padding is a no-op
-                TensorPrimitives.Tanh(column, h);                                  // h_1 = tanh(U·x_1), as W·h_0 = 0
-                started = true;
-                continue;
-            }
-            column.CopyTo(next);
-            MultiplyAccumulate(recurrent, h[..HiddenSize], next);                  // W·h_{t-1} + U·x_t
+            if (t > 0) MultiplyAccumulate(recurrent[direction], h[..HiddenSize], next);   // + W·h_{t-1}, which is 0 at t = 1
             TensorPrimitives.Tanh(next, h);                                        // h_t
         }
-        if (!started) h.Clear();
     }
 
     /// <summary>
@@ -314,11 +339,23 @@ public sealed class FastRnn
         }
     }
 
-    /// <summary>The logits V·h + c into <paramref name="logits"/>, in double precision after the products.</summary>
+    /// <summary>
+    /// The logits V·h + c into <paramref name="logits"/>, in double precision after the products; <paramref name="h"/>
+    /// holds each direction's final state, padded to whole blocks.
+    /// </summary>
     private void Readout(ReadOnlySpan<float> h, Span<double> logits)
     {
         ReadOnlySpan<float> v = readout;
-        for (var k = 0; k < logits.Length; k++) logits[k] = TensorPrimitives.Dot(v.Slice(k * h.Length, h.Length), h) + (bias is null ? 0 : bias[k]);
+        var rowLength = Architecture.Directions * HiddenSize;
+        for (var k = 0; k < logits.Length; k++)
+        {
+            double logit = bias is null ? 0 : bias[k];
+            for (var d = 0; d < Architecture.Directions; d++)
+            {
+                logit += TensorPrimitives.Dot(v.Slice(k * rowLength + d * HiddenSize, HiddenSize), h.Slice(d * paddedHidden, HiddenSize));
+            }
+            logits[k] = logit;
+        }
     }
 
     /// <summary>softmax(values / temperature), in place.</summary>

@@ -22,4 +22,34 @@ public static class LeftPadding
         }
         return tensor(indices, [steps, names.Count]);
     }
+
+    /// <summary>
+    /// The (directions, T, B, features per step) input of a model of <paramref name="architecture"/>: each name's
+    /// <see cref="InputFeatures"/>, per direction (the second reads the name reversed), right-aligned after zero
+    /// features, so every name finishes on the last step. <paramref name="minLength"/> is in characters, as above.
+    /// </summary>
+    public static Tensor Pack(IReadOnlyList<int[]> names, RnnArchitecture architecture, int minLength = 0)
+    {
+        ArgumentNullException.ThrowIfNull(architecture);
+        var (directions, perStep, batch) = (architecture.Directions, InputFeatures.PerStep(architecture), names.Count);
+        var longest = minLength;
+        foreach (var name in names) longest = Math.Max(longest, name.Length);
+        var steps = InputFeatures.Steps(architecture, longest);
+        var indices = new long[directions * steps * batch * perStep];
+        var features = new int[steps * perStep];
+        for (var d = 0; d < directions; d++)
+        {
+            for (var b = 0; b < batch; b++)
+            {
+                var nameSteps = InputFeatures.Steps(architecture, names[b].Length);
+                InputFeatures.Write(architecture, names[b], reversed: d == 1, features);
+                for (var t = 0; t < nameSteps; t++)
+                {
+                    var at = ((d * steps + steps - nameSteps + t) * batch + b) * perStep;
+                    for (var f = 0; f < perStep; f++) indices[at + f] = features[t * perStep + f];
+                }
+            }
+        }
+        return tensor(indices, [directions, steps, batch, perStep]);
+    }
 }

@@ -58,7 +58,7 @@ public sealed class NameClassifier(CharRnn model, Vocabulary vocabulary, IReadOn
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var temperature = Temperature.ToScalar();
-        var chars = LeftPadding.Pack(normalizedNames.Select(Vocabulary.Encode).ToArray());
+        var chars = LeftPadding.Pack(normalizedNames.Select(Vocabulary.Encode).ToArray(), Model.Architecture);
         var logits = Model.forward(chars);                                                          // (B, languages)
         var flat = nn.functional.softmax(logits.div(temperature), 1).to(ScalarType.Float64).data<double>().ToArray();
         return Enumerable.Range(0, normalizedNames.Count).Select(b => flat[(b * Languages.Count)..((b + 1) * Languages.Count)]).ToArray();

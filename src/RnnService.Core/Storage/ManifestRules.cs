@@ -13,7 +13,7 @@ namespace RnnService.Core.Storage;
 public static class ManifestRules
 {
     /// <summary>Largest architecture the service will build: beyond these, loading alone would take seconds and gigabytes.</summary>
-    public const int MaxHiddenSize = 1024, MaxVocabularySize = 4096, MaxLanguages = 256;
+    public const int MaxHiddenSize = 1024, MaxVocabularySize = 4096, MaxLanguages = 256, MaxNgramBuckets = 65536;
 
     /// <summary>The first rule the manifest breaks, as (JSON field, what is wrong), or null when it keeps them all.</summary>
     public static (string Field, string Problem)? FirstProblem(ModelManifest manifest)
@@ -26,6 +26,7 @@ public static class ManifestRules
             (architecture.VocabularySize is >= 2 and <= MaxVocabularySize, "architecture.vocabularySize", $"must be between 2 and {MaxVocabularySize}"),
             (architecture.LanguageCount is >= 2 and <= MaxLanguages, "architecture.languageCount", $"must be between 2 and {MaxLanguages}"),
             (Enum.IsDefined(architecture.Precision), "architecture.precision", "is not a known precision"),
+            (architecture.NgramBuckets is >= 0 and <= MaxNgramBuckets, "architecture.ngramBuckets", $"must be between 0 (off) and {MaxNgramBuckets}"),
             (manifest.Vocabulary.Length + 1 == architecture.VocabularySize && manifest.Vocabulary.Distinct().Count() == manifest.Vocabulary.Length,
                 "vocabulary", "does not match the architecture (vocabularySize − 1 distinct characters)"),
             (languageCount == architecture.LanguageCount, "languages", "do not match the architecture (languageCount names)"),
@@ -77,6 +78,8 @@ public static class ManifestRules
         if (result.Count < 0) return (field + ".count", "must not be negative");
         if (!IsFraction(result.Accuracy)) return (field + ".accuracy", "must be between 0 and 1");
         if (!IsFraction(result.MacroF1)) return (field + ".macroF1", "must be between 0 and 1");
+        if (result.BalancedAccuracy is { } balanced && !IsFraction(balanced)) return (field + ".balancedAccuracy", "must be between 0 and 1");
+        if (result.TopThreeAccuracy is { } topThree && !IsFraction(topThree)) return (field + ".topThreeAccuracy", "must be between 0 and 1");
         if (!(double.IsFinite(result.Loss) && result.Loss >= 0)) return (field + ".loss", "must be a number of at least 0");
         if (result.Languages.Count != languageCount) return (field + ".languages", "must score every language");
         if (result.ConfusionMatrix.Length != languageCount || result.ConfusionMatrix.Any(row => row.Length != languageCount))

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 using RnnService.Core.Data;
 using RnnService.Core.Model;
 using TorchSharp;
@@ -15,7 +17,11 @@ public sealed record EpochReport(
     double ValidationLoss,
     double ValidationAccuracy,
     double LearningRate,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed)
+{
+    /// <summary>Validation macro-F1 after the epoch; null in manifests written before it was recorded.</summary>
+    public double? ValidationMacroF1 { get; init; }
+}
 
 /// <summary>A trained model with what it needs to encode names and name its outputs.</summary>
 public sealed record TrainedModel(
@@ -37,12 +43,14 @@ public static class ModelTrainer
     {
         var stopwatch = Stopwatch.StartNew();
         var vocabulary = Vocabulary.FromNames(split.Training.Select(example => example.Name));
-        var architecture = new RnnArchitecture(config.HiddenSize, vocabulary.Size, split.Languages.Count, config.OutputBias, config.Precision);
+        var architecture = new RnnArchitecture(
+            config.HiddenSize, vocabulary.Size, split.Languages.Count, config.OutputBias, config.Precision, config.BoundaryMarks, config.NgramBuckets, config.Bidirectional);
         var model = new CharRnn(architecture, config.Initialization, new Generator((ulong)config.Seed));
         var weights = ClassWeights(split, config.ClassWeightExponent);
         using var classWeights = tensor(weights, architecture.DType);
-        using var optimizer = new AdamW(model.parameters().Select(parameter => (parameter, true)), config.LearningRate, config.WeightDecay);
-        var examples = split.Training.Select(example => new Example(vocabulary.Encode(example.Name), example.Language)).ToArray();
+        using var optimizer = new AdamW(
+            model.named_parameters().Select(p => (p.parameter, config.DecayOutputBias || p.name != "c")), config.LearningRate, config.WeightDecay);
+        var examples = TrainingNames(split, config).Select(example => new Example(vocabulary.Encode(example.Name), example.Language)).ToArray();
         var random = new Random(config.Seed);
         random.Shuffle(examples);
 
@@ -58,11 +66,14 @@ public static class ModelTrainer
 
                 var (loss, accuracy) = TrainEpoch(model, optimizer, classWeights, examples, config, random, cancellationToken);
                 var validation = Evaluator.Evaluate(model, vocabulary, split.Languages, split.Validation);
-                var report = new EpochReport(epoch, config.Epochs, loss, accuracy, validation.Loss, validation.Accuracy, learningRate, stopwatch.Elapsed);
+                var report = new EpochReport(epoch, config.Epochs, loss, accuracy, validation.Loss, validation.Accuracy, learningRate, stopwatch.Elapsed)
+                {
+                    ValidationMacroF1 = validation.MacroF1,
+                };
                 history.Add(report);
                 progress?.Report(report);
 
-                var bestEpoch = history.MinBy(r => r.ValidationLoss)!.Epoch;
+                var bestEpoch = BestEpoch(history, config.Checkpoint);
                 if (bestEpoch == epoch)
                 {
                     DisposeAll(best);
@@ -74,7 +85,7 @@ public static class ModelTrainer
                 }
             }
             model.load_state_dict(best!);
-            return new TrainedModel(model, vocabulary, split.Languages, history, history.MinBy(r => r.ValidationLoss)!.Epoch, weights);
+            return new TrainedModel(model, vocabulary, split.Languages, history, BestEpoch(history, config.Checkpoint), weights);
         }
         catch
         {
@@ -98,12 +109,12 @@ public static class ModelTrainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var chars = LeftPadding.Pack(batch.Select(example => WithUnknowns(example.Chars, config.UnknownCharacterRate, random)).ToArray(), padTo);
+            var chars = LeftPadding.Pack(batch.Select(example => WithUnknowns(example.Chars, config.UnknownCharacterRate, random)).ToArray(), model.Architecture, padTo);
             var labels = tensor(batch.Select(example => (long)example.Language).ToArray());
 
             optimizer.ZeroGrad();
             var logits = model.forward(chars);
-            var loss = nn.functional.cross_entropy(logits, labels, classWeights);
+            var loss = nn.functional.cross_entropy(logits, labels, classWeights, label_smoothing: config.LabelSmoothing);
             loss.backward();
             if (config.GradientClipNorm > 0) nn.utils.clip_grad_norm_(model.parameters(), config.GradientClipNorm);
             optimizer.Step();
@@ -112,6 +123,23 @@ public static class ModelTrainer
             correct += logits.argmax(1).eq(labels).sum().ToInt64();
         }
         return (lossSum / examples.Length, (double)correct / examples.Length);
+    }
+
+    /// <summary>The training names, plus their accent-stripped copies when the configuration asks for them.</summary>
+    private static IReadOnlyList<LabeledName> TrainingNames(DatasetSplit split, TrainingConfig config)
+    {
+        if (!config.AccentStrippedCopies) return split.Training;
+        var names = new HashSet<LabeledName>(split.Training);
+        var copies = split.Training.Select(example => example with { Name = WithoutAccents(example.Name) }).Where(names.Add).ToArray();
+        return [.. split.Training, .. copies];
+    }
+
+    /// <summary>The name with combining marks removed after canonical decomposition (é → e, ł stays: it has no decomposition).</summary>
+    internal static string WithoutAccents(string name)
+    {
+        var decomposed = name.Normalize(NormalizationForm.FormD);
+        var kept = decomposed.Where(ch => CharUnicodeInfo.GetUnicodeCategory(ch) != UnicodeCategory.NonSpacingMark).ToArray();
+        return new string(kept).Normalize(NormalizationForm.FormC);
     }
 
     /// <summary>Weight of language k in the loss: (count_k / mean count)^-exponent, so the average example weighs about 1.</summary>
@@ -123,11 +151,22 @@ public static class ModelTrainer
         return counts.Select(count => count == 0 ? 0 : Math.Pow(count / mean, -exponent)).ToArray();
     }
 
-    private static double LearningRateAt(TrainingConfig config, int epoch) => config.Schedule switch
+    /// <summary>The first epoch with the best checkpoint score.</summary>
+    private static int BestEpoch(List<EpochReport> history, CheckpointMetric metric) => metric == CheckpointMetric.ValidationMacroF1
+        ? history.MaxBy(r => r.ValidationMacroF1)!.Epoch
+        : history.MinBy(r => r.ValidationLoss)!.Epoch;
+
+    /// <summary>Warm-up epochs rise linearly to the peak rate; then the schedule runs over the remaining epochs.</summary>
+    private static double LearningRateAt(TrainingConfig config, int epoch)
     {
-        LearningRateSchedule.Cosine => config.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (epoch - 1) / config.Epochs)),
-        _ => config.LearningRate,
-    };
+        if (epoch <= config.WarmupEpochs) return config.LearningRate * epoch / (config.WarmupEpochs + 1);
+        var (step, steps) = (epoch - 1 - config.WarmupEpochs, config.Epochs - config.WarmupEpochs);
+        return config.Schedule switch
+        {
+            LearningRateSchedule.Cosine => config.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * step / steps)),
+            _ => config.LearningRate,
+        };
+    }
 
     /// <summary>
     /// Batches in the examples' current (shuffled) order. Length-grouped batching sorts each window of 16 batches by

@@ -10,6 +10,16 @@ public enum LearningRateSchedule
     Cosine,
 }
 
+/// <summary>Which validation score picks the epoch whose weights are kept.</summary>
+public enum CheckpointMetric
+{
+    /// <summary>Lowest validation loss (plain NLL).</summary>
+    ValidationLoss,
+
+    /// <summary>Highest validation macro-F1, the measure promotion compares.</summary>
+    ValidationMacroF1,
+}
+
 public enum Batching
 {
     /// <summary>Each epoch: shuffle, then sort names by length within windows of a few batches, so a batch pads little.</summary>
@@ -46,8 +56,35 @@ public sealed record TrainingConfig
     /// </summary>
     public double ClassWeightExponent { get; init; } = 0.3;
 
-    /// <summary>Stop after this many epochs without a better validation loss (the best weights are kept); 0 = never.</summary>
-    public int EarlyStoppingPatience { get; init; } = 8;
+    /// <summary>Stop after this many epochs without a better checkpoint score (the best weights are kept); 0 = never.</summary>
+    public int EarlyStoppingPatience { get; init; }
+
+    /// <summary>The validation score that picks the kept epoch (and that early stopping waits on).</summary>
+    public CheckpointMetric Checkpoint { get; init; } = CheckpointMetric.ValidationMacroF1;
+
+    /// <summary>Epochs over which the learning rate rises linearly to its peak before the schedule runs over the rest; 0 = none.</summary>
+    public int WarmupEpochs { get; init; } = 2;
+
+    /// <summary>Share of each target spread evenly over all languages in the loss (label smoothing); 0 = hard targets.</summary>
+    public double LabelSmoothing { get; init; }
+
+    /// <summary>Whether weight decay also shrinks the output bias c, which only encodes how common each language is.</summary>
+    public bool DecayOutputBias { get; init; }
+
+    /// <summary>
+    /// Also train on each accented training name with its accents removed ("müller" → "muller"), as people often type
+    /// them; the copy keeps the language and is skipped when the plain spelling is already a training example.
+    /// </summary>
+    public bool AccentStrippedCopies { get; init; }
+
+    /// <summary>Begin/end-of-name symbols (see <see cref="RnnArchitecture.BoundaryMarks"/>).</summary>
+    public bool BoundaryMarks { get; init; } = true;
+
+    /// <summary>Hashed bigram/trigram columns of U (see <see cref="RnnArchitecture.NgramBuckets"/>); 0 = characters only.</summary>
+    public int NgramBuckets { get; init; } = 4096;
+
+    /// <summary>A second RNN reading right to left (see <see cref="RnnArchitecture.Bidirectional"/>).</summary>
+    public bool Bidirectional { get; init; } = true;
 
     /// <summary>Seeds initialisation and shuffling.</summary>
     public int Seed { get; init; } = 1;
@@ -79,6 +116,12 @@ public sealed record TrainingConfig
         ClassWeightExponent = 0,
         UnknownCharacterRate = 0,
         EarlyStoppingPatience = 0,
+        Checkpoint = CheckpointMetric.ValidationLoss,
+        WarmupEpochs = 0,
+        DecayOutputBias = true,
+        BoundaryMarks = false,
+        NgramBuckets = 0,
+        Bidirectional = false,
         Initialization = RnnInitialization.Identity,
         OutputBias = false,
         Precision = Precision.Float64,
@@ -103,12 +146,16 @@ public sealed record TrainingConfig
         Check(GradientClipNorm is >= 0 and <= 1000, nameof(GradientClipNorm), "must be between 0 (off) and 1000");
         Check(ClassWeightExponent is >= 0 and <= 1, nameof(ClassWeightExponent), "must be between 0 and 1");
         Check(EarlyStoppingPatience is >= 0 and <= 200, nameof(EarlyStoppingPatience), "must be between 0 (off) and 200");
+        Check(WarmupEpochs is >= 0 and <= 50, nameof(WarmupEpochs), "must be between 0 (none) and 50");
+        Check(LabelSmoothing is >= 0 and <= 0.5, nameof(LabelSmoothing), "must be between 0 and 0.5");
+        Check(NgramBuckets is >= 0 and <= Storage.ManifestRules.MaxNgramBuckets, nameof(NgramBuckets), $"must be between 0 (off) and {Storage.ManifestRules.MaxNgramBuckets}");
         Check(ValidationFraction is > 0 and <= 0.4, nameof(ValidationFraction), "must be greater than 0 and at most 0.4");
         Check(TestFraction is > 0 and <= 0.4, nameof(TestFraction), "must be greater than 0 and at most 0.4");
         Check(Enum.IsDefined(Schedule), nameof(Schedule), "is not a known schedule");
         Check(Enum.IsDefined(Initialization), nameof(Initialization), "is not a known initialization");
         Check(Enum.IsDefined(Precision), nameof(Precision), "is not a known precision");
         Check(Enum.IsDefined(Batching), nameof(Batching), "is not a known batching");
+        Check(Enum.IsDefined(Checkpoint), nameof(Checkpoint), "is not a known checkpoint metric");
         return errors;
     }
 }

@@ -31,8 +31,8 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
             prior.NamedAdjustments(split.Languages));
         using var classifier = new NameClassifier(trained.Model, trained.Vocabulary, trained.Languages, calibration.Temperature);
         logger.LogInformation(
-            "Trained {Epochs} epochs (best {BestEpoch}); validation accuracy {ValidationAccuracy:F4}, macro-F1 {ValidationMacroF1:F4}; test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4}, loss {Loss:F4}",
-            trained.History.Count, trained.BestEpoch, validation.Accuracy, validation.MacroF1, test.Accuracy, test.MacroF1, test.Loss);
+            "Trained {Epochs} epochs (best {BestEpoch}); validation accuracy {ValidationAccuracy:F4}, macro-F1 {ValidationMacroF1:F4}; test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4}, balanced accuracy {BalancedAccuracy:F4}, top-3 {TopThree:F4}, loss {Loss:F4}",
+            trained.History.Count, trained.BestEpoch, validation.Accuracy, validation.MacroF1, test.Accuracy, test.MacroF1, test.BalancedAccuracy, test.TopThreeAccuracy, test.Loss);
         logger.LogInformation(
             "Calibration: temperature {Temperature:F3}; test NLL {NllBefore:F4} → {NllAfter:F4}, ECE {EceBefore:F4} → {EceAfter:F4}; prediction sets {Sets}",
             calibration.Temperature, calibration.TestNllBefore, calibration.TestNllAfter, calibration.TestEceBefore, calibration.TestEceAfter,
