@@ -56,12 +56,6 @@ internal static class Comparison
     public static TrainingConfig PreviousDefault { get; } = new TrainingConfig() with
     {
         EarlyStoppingPatience = 8,
-        Checkpoint = CheckpointMetric.ValidationLoss,
-        WarmupEpochs = 0,
-        DecayOutputBias = true,
-        BoundaryMarks = false,
-        NgramBuckets = 0,
-        Bidirectional = false,
     };
 
     private static Candidate Rnn(string name, TrainingConfig config) => new(name, (split, seed, parts) =>

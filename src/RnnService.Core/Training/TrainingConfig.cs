@@ -57,19 +57,19 @@ public sealed record TrainingConfig
     public double ClassWeightExponent { get; init; } = 0.3;
 
     /// <summary>Stop after this many epochs without a better checkpoint score (the best weights are kept); 0 = never.</summary>
-    public int EarlyStoppingPatience { get; init; }
+    public int EarlyStoppingPatience { get; init; } = 8;
 
     /// <summary>The validation score that picks the kept epoch (and that early stopping waits on).</summary>
-    public CheckpointMetric Checkpoint { get; init; } = CheckpointMetric.ValidationMacroF1;
+    public CheckpointMetric Checkpoint { get; init; } = CheckpointMetric.ValidationLoss;
 
     /// <summary>Epochs over which the learning rate rises linearly to its peak before the schedule runs over the rest; 0 = none.</summary>
-    public int WarmupEpochs { get; init; } = 2;
+    public int WarmupEpochs { get; init; }
 
     /// <summary>Share of each target spread evenly over all languages in the loss (label smoothing); 0 = hard targets.</summary>
     public double LabelSmoothing { get; init; }
 
     /// <summary>Whether weight decay also shrinks the output bias c, which only encodes how common each language is.</summary>
-    public bool DecayOutputBias { get; init; }
+    public bool DecayOutputBias { get; init; } = true;
 
     /// <summary>
     /// Also train on each accented training name with its accents removed ("müller" → "muller"), as people often type
@@ -78,13 +78,13 @@ public sealed record TrainingConfig
     public bool AccentStrippedCopies { get; init; }
 
     /// <summary>Begin/end-of-name symbols (see <see cref="RnnArchitecture.BoundaryMarks"/>).</summary>
-    public bool BoundaryMarks { get; init; } = true;
+    public bool BoundaryMarks { get; init; }
 
     /// <summary>Hashed bigram/trigram columns of U (see <see cref="RnnArchitecture.NgramBuckets"/>); 0 = characters only.</summary>
-    public int NgramBuckets { get; init; } = 4096;
+    public int NgramBuckets { get; init; }
 
     /// <summary>A second RNN reading right to left (see <see cref="RnnArchitecture.Bidirectional"/>).</summary>
-    public bool Bidirectional { get; init; } = true;
+    public bool Bidirectional { get; init; }
 
     /// <summary>Seeds initialisation and shuffling.</summary>
     public int Seed { get; init; } = 1;
@@ -116,12 +116,6 @@ public sealed record TrainingConfig
         ClassWeightExponent = 0,
         UnknownCharacterRate = 0,
         EarlyStoppingPatience = 0,
-        Checkpoint = CheckpointMetric.ValidationLoss,
-        WarmupEpochs = 0,
-        DecayOutputBias = true,
-        BoundaryMarks = false,
-        NgramBuckets = 0,
-        Bidirectional = false,
         Initialization = RnnInitialization.Identity,
         OutputBias = false,
         Precision = Precision.Float64,
