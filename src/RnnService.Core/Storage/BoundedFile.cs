@@ -12,10 +12,30 @@ internal static class BoundedFile
     /// <summary>The whole file, or an <see cref="IOException"/> saying why not (not a regular file, larger than the bound).</summary>
     public static byte[] Read(string path, int maxBytes)
     {
-        using var stream = new FileStream(OpenWithoutBlocking(path), FileAccess.Read, bufferSize: 0);
-        if (!stream.CanSeek) throw new IOException($"{path} is not a regular file.");
+        using var stream = OpenRegular(path);
         if (stream.Length > maxBytes) throw new IOException($"{path} is larger than {maxBytes:N0} bytes.");
-        var buffer = new byte[stream.Length];
+        return ReadToEnd(stream);
+    }
+
+    /// <summary>The last <paramref name="maxBytes"/> of a regular file (all of it when it is shorter): a log's recent end.</summary>
+    public static byte[] ReadTail(string path, int maxBytes)
+    {
+        using var stream = OpenRegular(path);
+        stream.Seek(Math.Max(0, stream.Length - maxBytes), SeekOrigin.Begin);
+        return ReadToEnd(stream);
+    }
+
+    private static FileStream OpenRegular(string path)
+    {
+        var stream = new FileStream(OpenWithoutBlocking(path), FileAccess.Read, bufferSize: 0);
+        if (stream.CanSeek) return stream;
+        stream.Dispose();
+        throw new IOException($"{path} is not a regular file.");
+    }
+
+    private static byte[] ReadToEnd(FileStream stream)
+    {
+        var buffer = new byte[stream.Length - stream.Position];
         return buffer[..stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false)];
     }
 

@@ -237,14 +237,7 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
     }
 
     /// <summary>The end of the history file: the recent promotions are all a fallback needs, however long it grows.</summary>
-    private static string ReadHistoryTail(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        if (!stream.CanSeek) throw new IOException($"{path} is not a regular file.");
-        stream.Seek(Math.Max(0, stream.Length - MaxHistoryBytes), SeekOrigin.Begin);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
+    private static string ReadHistoryTail(string path) => System.Text.Encoding.ASCII.GetString(BoundedFile.ReadTail(path, MaxHistoryBytes));
 
     /// <summary>The version to serve: the pointer's when it can be followed, else the best fallback; null when there is none.</summary>
     public int? CurrentVersion() =>
