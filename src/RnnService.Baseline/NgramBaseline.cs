@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
 using Microsoft.ML.Transforms.Text;
 using RnnService.Core.Data;
+using RnnService.Core.Training;
 
 namespace RnnService.Baseline;
 
@@ -42,15 +43,13 @@ public sealed class NgramBaseline
         ArgumentNullException.ThrowIfNull(split);
         ArgumentNullException.ThrowIfNull(options);
         var ml = new MLContext(options.Seed);
-        var counts = new double[split.Languages.Count];
-        foreach (var example in split.Training) counts[example.Language]++;
-        var mean = counts.Average();
+        var weights = ModelTrainer.ClassWeights(split, options.ClassWeightExponent);      // as the RNN's loss weighs them
         var rows = split.Training
             .Select(example => new NameRow
             {
                 Name = example.Name,
                 Language = split.Languages[example.Language],
-                Weight = (float)Math.Pow(counts[example.Language] / mean, -options.ClassWeightExponent),
+                Weight = (float)weights[example.Language],
             })
             .ToArray();
         var data = ml.Data.LoadFromEnumerable(rows);

@@ -41,7 +41,9 @@ internal static class Comparison
         }
         var settings = text[(colon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(pair => pair.Split('=', 2, StringSplitOptions.TrimEntries))
-            .ToDictionary(pair => pair[0], pair => pair.Length == 2 ? pair[1] : throw new ArgumentException($"'{pair[0]}' in '{text}' needs '=value'."));
+            .Select(pair => KeyValuePair.Create(pair[0], pair.Length == 2 ? pair[1] : throw new ArgumentException($"'{pair[0]}' in '{text}' needs '=value'.")))
+            .GroupBy(setting => setting.Key, StringComparer.OrdinalIgnoreCase)
+            .Select(repeats => repeats.Last());                                             // a later setting overrides an earlier one
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings!).Build();
         var name = text[..colon].Trim();
         if (name.StartsWith("ngram", StringComparison.Ordinal)) return Ngram(name, configuration.Get<NgramBaselineOptions>() ?? new NgramBaselineOptions());
@@ -58,7 +60,7 @@ internal static class Comparison
         EarlyStoppingPatience = 8,
     };
 
-    private static Candidate Rnn(string name, TrainingConfig config) => new(name, (split, seed, parts) =>
+    private static Candidate Rnn(string name, TrainingConfig config) => new(name, config.ClassWeightExponent, (split, seed, parts) =>
     {
         var trained = ModelTrainer.Train(split, config with { Seed = seed });
         using var model = trained.Model;
@@ -66,7 +68,7 @@ internal static class Comparison
     });
 
     /// <summary>L-BFGS on a convex loss lands on the same optimum whatever the seed, so one run stands for all.</summary>
-    private static Candidate Ngram(string name, NgramBaselineOptions options) => new(name, (split, seed, parts) =>
+    private static Candidate Ngram(string name, NgramBaselineOptions options) => new(name, options.ClassWeightExponent, (split, seed, parts) =>
     {
         var baseline = NgramBaseline.Train(split, options with { Seed = seed });
         return parts.Select(part => baseline.LogProbabilities(part.Select(example => example.Name).ToArray())).ToArray();
@@ -79,7 +81,7 @@ internal static class Comparison
     public static string Run(DatasetSplit split, IReadOnlyList<Candidate> candidates, int seeds, bool withTest, Action<string> log, CancellationToken cancellationToken)
     {
         (string Name, IReadOnlyList<LabeledName> Examples)[] parts = withTest ? [("validation", split.Validation), ("test", split.Test)] : [("validation", split.Validation)];
-        var logPrior = LogTrainingFrequencies(split);
+        var logFrequencies = LogTrainingFrequencies(split);
         var rows = parts.Select(_ => new StringBuilder()).ToArray();
         foreach (var candidate in candidates)
         {
@@ -90,14 +92,23 @@ internal static class Comparison
                 var stopwatch = Stopwatch.StartNew();
                 var scores = candidate.TrainAndScore(split, seed, parts.Select(part => part.Examples).ToArray());
                 var seconds = stopwatch.Elapsed.TotalSeconds;
+                // As served: the class-weighted loss fitted the scores to the prior π' ∝ frequency × class weight, so the
+                // data prior adds log frequency − log π' = −log weight, and the uniform prior −log π' (see LanguagePrior),
+                // after dividing by the temperature fitted on validation.
+                var logWeights = ModelTrainer.ClassWeights(split, candidate.ClassWeightExponent).Select(weight => Math.Log(weight)).ToArray();
+                var dataAdjustment = logWeights.Select(logWeight => -logWeight).ToArray();
+                var temperature = Calibration.FitTemperature(scores[0], split.Validation.Select(example => example.Language).ToArray(), dataAdjustment);
+                double[][] Answered(double[][] rows, Func<int, double> adjustment) =>
+                    rows.Select(row => row.Select((score, k) => score / temperature + adjustment(k)).ToArray()).ToArray();
                 for (var p = 0; p < parts.Length; p++)
                 {
                     var labels = parts[p].Examples.Select(example => example.Language).ToArray();
-                    var uniform = scores[p].Select(row => row.Select((score, k) => score - logPrior[k]).ToArray()).ToArray();
+                    var data = Answered(scores[p], k => dataAdjustment[k]);
+                    var uniform = Answered(scores[p], k => dataAdjustment[k] - logFrequencies[k]);
                     var run = new RunScores(
-                        scores[p].Select(ArgMax).ToArray(),
+                        data.Select(ArgMax).ToArray(),
                         uniform.Select(ArgMax).ToArray(),
-                        scores[p].Select((row, i) => EvaluationResult.IsInTopK(row, labels[i])).ToArray(),
+                        data.Select((row, i) => EvaluationResult.IsInTopK(row, labels[i])).ToArray(),
                         seconds);
                     runs[p].Add(run);
                     var m = Measure(split.Languages, labels, run, Enumerable.Range(0, labels.Length).ToArray());
@@ -116,7 +127,7 @@ internal static class Comparison
         for (var p = 0; p < parts.Length; p++)
         {
             tables.Append(CultureInfo.InvariantCulture,
-                $"Scores on the {parts[p].Name} split ({parts[p].Examples.Count} names), mean ± sd over {seeds} seeds [bootstrap 95 % interval of the mean]\n\n");
+                $"Scores on the {parts[p].Name} split ({parts[p].Examples.Count} names) as served (prior data unless the column says uniform), mean ± sd over {seeds} seeds [bootstrap 95 % interval of the mean]\n\n");
             tables.Append("| configuration | accuracy | macro-F1 | balanced accuracy | top-3 | balanced accuracy, uniform prior | seconds (train + score) |\n");
             tables.Append("|---|---|---|---|---|---|---|\n");
             tables.Append(rows[p]).Append('\n');
@@ -156,7 +167,7 @@ internal static class Comparison
         return string.Create(CultureInfo.InvariantCulture, $"| {name} | {string.Join(" | ", cells)} | {runs.Average(run => run.Seconds):F0} |\n");
     }
 
-    /// <summary>log of each language's share of the training names: subtracting it from the scores answers as if every language were equally likely.</summary>
+    /// <summary>log of each language's share of the training names.</summary>
     private static double[] LogTrainingFrequencies(DatasetSplit split)
     {
         var counts = new double[split.Languages.Count];
@@ -177,4 +188,6 @@ internal static class Comparison
 }
 
 /// <summary>A named way to train a scorer: for a split and a seed, trains on its training part and scores each given part (logits or log-probabilities).</summary>
-internal sealed record Candidate(string Name, Func<DatasetSplit, int, IReadOnlyList<IReadOnlyList<LabeledName>>, double[][][]> TrainAndScore, bool Deterministic = false);
+/// <remarks><paramref name="ClassWeightExponent"/> is that of its loss, which fixes the prior its scores were fitted to.</remarks>
+internal sealed record Candidate(
+    string Name, double ClassWeightExponent, Func<DatasetSplit, int, IReadOnlyList<IReadOnlyList<LabeledName>>, double[][][]> TrainAndScore, bool Deterministic = false);

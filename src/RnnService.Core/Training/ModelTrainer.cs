@@ -41,6 +41,50 @@ public static class ModelTrainer
     public static TrainedModel Train(
         DatasetSplit split, TrainingConfig config, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.Members == 1) return TrainOne(split, config, progress, cancellationToken);
+        return TrainEnsemble(split, config, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Trains <see cref="TrainingConfig.Members"/> RNNs of HiddenSize / Members units, each with its own seed, one after
+    /// the other, and merges them into one RNN answering their mean logits (<see cref="CharRnn.Ensemble"/>). Epochs are
+    /// reported as one run: member k's epoch e is epoch (k − 1) · Epochs + e of Members · Epochs.
+    /// </summary>
+    private static TrainedModel TrainEnsemble(DatasetSplit split, TrainingConfig config, IProgress<EpochReport>? progress, CancellationToken cancellationToken)
+    {
+        var memberConfig = config with { HiddenSize = config.HiddenSize / config.Members, Members = 1 };
+        var members = new List<TrainedModel>();
+        var history = new List<EpochReport>();
+        try
+        {
+            for (var k = 0; k < config.Members; k++)
+            {
+                var (offset, elapsed) = (k * config.Epochs, history.LastOrDefault()?.Elapsed ?? TimeSpan.Zero);
+                var renumbered = new Progress(report => progress?.Report(report with
+                {
+                    Epoch = offset + report.Epoch, Epochs = config.Members * config.Epochs, Elapsed = elapsed + report.Elapsed,
+                }));
+                var member = TrainOne(split, memberConfig with { Seed = MemberSeed(config.Seed, k) }, renumbered, cancellationToken);
+                members.Add(member);
+                history.AddRange(member.History.Select(report => report with { Epoch = offset + report.Epoch, Epochs = config.Members * config.Epochs, Elapsed = elapsed + report.Elapsed }));
+            }
+            var merged = CharRnn.Ensemble(members.Select(member => member.Model).ToArray());
+            var last = members[^1];
+            return new TrainedModel(merged, last.Vocabulary, last.Languages, history, (config.Members - 1) * config.Epochs + last.BestEpoch, last.ClassWeights);
+        }
+        finally
+        {
+            foreach (var member in members) member.Model.Dispose();
+        }
+    }
+
+    /// <summary>Member k's seed: the run's seed for the first, distinct for the others and for other runs' members.</summary>
+    internal static int MemberSeed(int seed, int member) => member == 0 ? seed : unchecked(seed + 100_003 * member);
+
+    private static TrainedModel TrainOne(
+        DatasetSplit split, TrainingConfig config, IProgress<EpochReport>? progress, CancellationToken cancellationToken)
+    {
         var stopwatch = Stopwatch.StartNew();
         var vocabulary = Vocabulary.FromNames(split.Training.Select(example => example.Name));
         var architecture = new RnnArchitecture(
@@ -143,7 +187,7 @@ public static class ModelTrainer
     }
 
     /// <summary>Weight of language k in the loss: (count_k / mean count)^-exponent, so the average example weighs about 1.</summary>
-    internal static double[] ClassWeights(DatasetSplit split, double exponent)
+    public static double[] ClassWeights(DatasetSplit split, double exponent)
     {
         var counts = new double[split.Languages.Count];
         foreach (var example in split.Training) counts[example.Language]++;
@@ -195,6 +239,11 @@ public static class ModelTrainer
     }
 
     private readonly record struct Example(int[] Chars, int Language);
+
+    private sealed class Progress(Action<EpochReport> report) : IProgress<EpochReport>
+    {
+        public void Report(EpochReport value) => report(value);
+    }
 
     private static Dictionary<string, Tensor> Snapshot(CharRnn model) =>
         model.state_dict().ToDictionary(entry => entry.Key, entry => entry.Value.detach().clone());
