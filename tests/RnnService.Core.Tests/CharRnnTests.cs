@@ -63,6 +63,25 @@ public class CharRnnTests
     }
 
     [Fact]
+    public void AnEnsembleIsOneRnnWhoseLogitsAreTheMeanOfItsMembersLogits()
+    {
+        using var scope = NewDisposeScope();
+        var memberArchitecture = EveryOption with { HiddenSize = 5 };
+        CharRnn[] members = [new(memberArchitecture, random: new Generator(1)), new(memberArchitecture, random: new Generator(2)), new(memberArchitecture, random: new Generator(3))];
+        foreach (var member in members) member.get_parameter("c")!.detach().normal_();     // a bias that differs per member
+        using var ensemble = CharRnn.Ensemble(members);
+        var inputs = LeftPadding.Pack(Names, EveryOption);
+
+        var expected = stack(members.Select(member => member.forward(inputs)).ToArray()).mean([0]);
+        Assert.Equal(memberArchitecture with { HiddenSize = 15 }, ensemble.Architecture);
+        Assert.True(ensemble.forward(inputs).allclose(expected, rtol: 0, atol: 1e-9));
+        var w = ensemble.get_parameter("W")!;                                            // no member reads another's state
+        Assert.Equal(0, w[..5, 5..].abs().max().ToDouble());
+        Assert.Equal(0, w[5..10, 10..].abs().max().ToDouble());
+        Assert.Throws<ArgumentException>(() => CharRnn.Ensemble([members[0], new CharRnn(memberArchitecture with { NgramBuckets = 7 })]));
+    }
+
+    [Fact]
     public void InputFeaturesAreTheMarkedSymbolsAndTheirHashedBigramsAndTrigrams()
     {
         var features = new int[4 * 3];

@@ -124,6 +124,41 @@ public sealed class CharRnn : nn.Module<Tensor, Tensor>
         return weights.div_(rootPerStep);
     }
 
+    /// <summary>
+    /// One RNN that answers the mean of <paramref name="members"/>' logits: an ensemble of Elman RNNs is itself an Elman
+    /// RNN, whose state stacks the members' states. Its W is block-diagonal (no member reads another's state), U stacks
+    /// the members' U, V places each member's V beside the others' divided by their number, and c is their mean.
+    /// The members must share everything but the hidden size.
+    /// </summary>
+    public static CharRnn Ensemble(IReadOnlyList<CharRnn> members)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        if (members.Count == 0) throw new ArgumentException("An ensemble needs at least one member.", nameof(members));
+        var first = members[0].Architecture;
+        if (members.Any(member => member.Architecture with { HiddenSize = first.HiddenSize } != first))
+        {
+            throw new ArgumentException("Members must share every setting of their architecture but the hidden size.", nameof(members));
+        }
+        var ensemble = new CharRnn(first with { HiddenSize = members.Sum(member => member.Architecture.HiddenSize) });
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var share = (1.0 / members.Count).ToScalar();
+        ensemble.U.copy_(cat(members.Select(member => (Tensor)member.U).ToArray(), 0));                // (Σ hidden, inputs)
+        ensemble.W.copy_(block_diag(members.Select(member => (Tensor)member.W).ToArray()));             // (Σ hidden, Σ hidden)
+        if (ensemble.Ur is not null && ensemble.Wr is not null)
+        {
+            ensemble.Ur.copy_(cat(members.Select(member => (Tensor)member.Ur!).ToArray(), 0));
+            ensemble.Wr.copy_(block_diag(members.Select(member => (Tensor)member.Wr!).ToArray()));
+        }
+        // V reads [h; h'] with h = [h¹; …; hᴷ]: each direction's columns of every member, in that order.
+        var readouts = Enumerable.Range(0, first.Directions)
+            .SelectMany(d => members.Select(member => member.V.narrow(1, d * member.Architecture.HiddenSize, member.Architecture.HiddenSize)))
+            .ToArray();
+        ensemble.V.copy_(cat(readouts, 1).mul_(share));                                                 // (languages, directions·Σ hidden)
+        ensemble.c?.copy_(stack(members.Select(member => (Tensor)member.c!).ToArray()).mean([0]));
+        return ensemble;
+    }
+
     /// <summary>A uniformly random orthogonal matrix: Q of the QR decomposition of a Gaussian, signs fixed by R's diagonal.</summary>
     private static Tensor RandomOrthogonal(int size, ScalarType dtype, Generator? random)
     {

@@ -86,6 +86,12 @@ public sealed record TrainingConfig
     /// <summary>A second RNN reading right to left (see <see cref="RnnArchitecture.Bidirectional"/>).</summary>
     public bool Bidirectional { get; init; }
 
+    /// <summary>
+    /// RNNs trained apart, each with HiddenSize / Members units and its own seed, and served as one RNN answering their
+    /// mean logits (an ensemble; see <see cref="Model.CharRnn.Ensemble"/>): the same serving cost as one RNN of HiddenSize.
+    /// </summary>
+    public int Members { get; init; } = 1;
+
     /// <summary>Seeds initialisation and shuffling.</summary>
     public int Seed { get; init; } = 1;
 
@@ -132,6 +138,8 @@ public sealed record TrainingConfig
             if (!ok) errors.Add((setting, message));
         }
         Check(HiddenSize is >= 4 and <= 512, nameof(HiddenSize), "must be between 4 and 512");
+        Check(Members is >= 1 and <= 8, nameof(Members), "must be between 1 and 8");
+        Check(Members < 1 || HiddenSize % Members == 0, nameof(HiddenSize), "must be a multiple of Members");
         Check(Epochs is >= 1 and <= 200, nameof(Epochs), "must be between 1 and 200");
         Check(BatchSize is >= 1 and <= 1024, nameof(BatchSize), "must be between 1 and 1024");
         Check(LearningRate is > 0 and <= 1, nameof(LearningRate), "must be greater than 0 and at most 1");
