@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
 using RnnService.Api.Training;
 using RnnService.Core;
 using RnnService.Core.Jobs;
 using RnnService.Core.Storage;
+using RnnService.Core.Training;
 
 namespace RnnService.Api.Tests;
 
@@ -106,6 +108,25 @@ public sealed class FleetTests
         Assert.Equal(0, await nextWorker.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(TrainingJobState.Cancelled, (await (await clientA.GetAsync(stopped)).ReadAsync<TrainingJobResponse>()).State);
 
+        // A worker killed right after publishing, before recording the version on its job: an instance finds the version
+        // by the job its manifest names, never "worker lost", and the next worker decides its promotion by the rule.
+        var publishing = processes.Add(ServiceProcess.StartWorker(new Dictionary<string, string>(environment) { [FaultInjection.Variable] = "published" }));
+        var unrecorded = await Start(clientA, TinyJob);
+        Assert.Equal(137, await publishing.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        var adopted = await WaitFor(clientB, unrecorded, j => j.ModelVersion is not null || j.IsFinished(), processes);
+        Assert.Equal((TrainingJobState.Running, 4, null), (adopted.State, adopted.ModelVersion, adopted.Error));
+        var folder = new ModelStore(models.Path);
+        Assert.Equal(adopted.Id, folder.GetManifest(4).TrainingJob);
+        Assert.Contains("was lost after publishing version 4 but before recording it", a.Output + b.Output, StringComparison.Ordinal);
+        processes.Add(ServiceProcess.StartWorker(environment));
+        var adoptedDecided = await WaitFor(clientA, unrecorded, j => j.IsFinished(), processes);
+        var rule = new TrainingRunner(folder, NullLogger<TrainingRunner>.Instance)
+            .DecidePromotion(folder.GetManifest(4), folder.GetManifest(3), data.Path, Promotion.DefaultTolerance);
+        Assert.Equal(
+            (TrainingJobState.Succeeded, 4, rule.Promote, rule.Note, null),
+            (adoptedDecided.State, adoptedDecided.ModelVersion, adoptedDecided.Promoted, adoptedDecided.PromotionNote, adoptedDecided.Error));
+        Assert.Equal(rule.Promote ? 4 : 3, folder.CurrentVersion());
+
         // An API restart keeps the history.
         var before = await Text(clientA, "/api/training");
         await a.DisposeAsync();
@@ -114,7 +135,7 @@ public sealed class FleetTests
         var history = JsonSerializer.Deserialize<TrainingJobResponse[]>(await Text(clientRestarted, "/api/training"), RnnServiceApp.Json)!;
         Assert.Equal(before, await Text(clientRestarted, "/api/training"));
         Assert.Equal(
-            [TrainingJobState.Cancelled, TrainingJobState.Succeeded, TrainingJobState.Succeeded, TrainingJobState.Failed, TrainingJobState.Cancelled],
+            [TrainingJobState.Succeeded, TrainingJobState.Cancelled, TrainingJobState.Succeeded, TrainingJobState.Succeeded, TrainingJobState.Failed, TrainingJobState.Cancelled],
             history.Select(j => j.State));
         foreach (var version in new ModelStore(models.Path).Versions())
         {
@@ -166,6 +187,10 @@ public sealed class FleetTests
                 $"{job.State} {job.ModelVersion} {job.Error}"));
             var last = await WaitFor(client, await Start(client, TinyJob), j => j.IsFinished(), processes);
             Assert.Equal(TrainingJobState.Succeeded, last.State);
+
+            // Every version published since the seeded one is recorded on its job: none was orphaned by a kill after publishing.
+            var recorded = (await (await client.GetAsync("/api/training")).ReadAsync<TrainingJobResponse[]>()).Select(job => job.ModelVersion).OfType<int>();
+            Assert.Equal(new ModelStore(models.Path).Versions().Skip(1), recorded.Order());
         }
 
         // Only complete versions, a servable current one, nothing left behind by the dead.

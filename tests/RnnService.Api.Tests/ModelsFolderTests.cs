@@ -16,7 +16,7 @@ public sealed class ModelsFolderTests
     {
         await using var app = new RnnServiceApp(modelsDirectory: null, new() { ["RateLimiting:ReadsPerWindow"] = "1000000" });
         using var client = app.CreateClientWithKey();
-        TinyModel.Seed(app.ModelsDirectory, 2);
+        TinyModel.Seed(app.ModelsDirectory, 2, trainingJob: Guid.NewGuid()); // every optional field present, so broken too
         var manifest = Path.Combine(app.ModelsDirectory, "2", ModelStore.ManifestFile);
         var (variants, refused) = (0, 0);
 

@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using RnnService.Core.Jobs;
+using RnnService.Core.Storage;
 using RnnService.Core.Training;
 
 namespace RnnService.Core.Tests;
@@ -138,16 +140,21 @@ public abstract class JobStoreBehaviour : IDisposable
         await worker.ClaimNextAsync("w");
 
         Time.Advance(Lease - TimeSpan.FromSeconds(1));
-        Assert.Empty(await api.ExpireLostAsync());
+        Assert.Empty(await api.FindLostAsync());
+        Assert.Null(await api.ExpireLostAsync(job.Id));
         Time.Advance(TimeSpan.FromSeconds(2));
-        var lost = Assert.Single(await api.ExpireLostAsync());
+        Assert.Equal(job.Id, Assert.Single(await api.FindLostAsync()).Id);
+        var lost = await api.ExpireLostAsync(job.Id);
 
+        Assert.NotNull(lost);
         Assert.Equal(job.Id, lost.Id);
         Assert.Equal(TrainingJobState.Failed, lost.State);
         Assert.StartsWith("worker lost: w sent no heartbeat", lost.Error, StringComparison.Ordinal);
         await Assert.ThrowsAsync<JobLeaseLostException>(() => worker.HeartbeatAsync(job.Id, "w", []));
         await Assert.ThrowsAsync<JobLeaseLostException>(() => worker.FinishAsync(job.Id, "w", JobOutcome.Succeeded(2, true, "promoted"), []));
         Assert.Equal(TrainingJobState.Failed, (await api.FindAsync(job.Id))!.State);
+        Assert.Null(await api.ExpireLostAsync(job.Id)); // once
+        Assert.Empty(await api.FindLostAsync());
         Assert.True((await api.EnqueueAsync(Config)).Queued);
     }
 
@@ -161,7 +168,8 @@ public abstract class JobStoreBehaviour : IDisposable
         Assert.Null(await next.ClaimUndecidedAsync("next")); // its worker may still be deciding
 
         Time.Advance(Lease + TimeSpan.FromSeconds(1));
-        Assert.Empty(await api.ExpireLostAsync());
+        Assert.Empty(await api.FindLostAsync());
+        Assert.Null(await api.ExpireLostAsync(job.Id));
         var undecided = await next.ClaimUndecidedAsync("next");
 
         Assert.NotNull(undecided);
@@ -170,6 +178,102 @@ public abstract class JobStoreBehaviour : IDisposable
         await next.FinishAsync(job.Id, "next", JobOutcome.Succeeded(4, true, "promoted"), []);
         var finished = (await api.FindAsync(job.Id))!;
         Assert.Equal((TrainingJobState.Succeeded, true), (finished.State, finished.Promoted));
+    }
+
+    [SkippableFact]
+    public async Task AJobLostBetweenPublishingAndRecordingItsVersionIsAdoptedAndLeftForTheNextWorker()
+    {
+        var (api, other, dead, next) = (NewInstance(), NewInstance(), NewInstance(), NewInstance());
+        var (_, job) = await api.EnqueueAsync(Config);
+        await dead.ClaimNextAsync("dead");
+        Assert.False(await api.AdoptPublishedAsync(job.Id, 4)); // within its lease the worker records the version itself
+
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+        Assert.Equal(job.Id, Assert.Single(await api.FindLostAsync()).Id);
+        var adoptions = await Task.WhenAll(api.AdoptPublishedAsync(job.Id, 4), other.AdoptPublishedAsync(job.Id, 4));
+
+        Assert.Single(adoptions, adopted => adopted);
+        Assert.Empty(await other.FindLostAsync());
+        Assert.Null(await other.ExpireLostAsync(job.Id)); // an instance that saw it lost a moment ago fails it no more
+        var undecided = await next.ClaimUndecidedAsync("next");
+        Assert.NotNull(undecided);
+        Assert.Equal((job.Id, TrainingJobState.Running, 4, "next"), (undecided.Id, undecided.State, undecided.ModelVersion, undecided.Worker));
+        await next.FinishAsync(job.Id, "next", JobOutcome.Succeeded(4, promoted: false, "not promoted: worse"), []);
+        Assert.False(await api.AdoptPublishedAsync(job.Id, 5));
+        var finished = (await api.FindAsync(job.Id))!;
+        Assert.Equal((TrainingJobState.Succeeded, 4, false, null), (finished.State, finished.ModelVersion, finished.Promoted, finished.Error));
+    }
+
+    [SkippableFact]
+    public async Task OfAdoptingAndExpiringALostJobAtOnceExactlyOneTakesEffect()
+    {
+        var (a, b, dead) = (NewInstance(), NewInstance(), NewInstance());
+        for (var round = 0; round < 10; round++)
+        {
+            var (_, job) = await a.EnqueueAsync(Config with { Seed = round });
+            await dead.ClaimNextAsync("dead");
+            Time.Advance(Lease + TimeSpan.FromSeconds(1));
+
+            var adopting = Task.Run(() => a.AdoptPublishedAsync(job.Id, round + 1));
+            var expiring = Task.Run(() => b.ExpireLostAsync(job.Id));
+            var (adopted, expired) = (await adopting, await expiring);
+
+            Assert.True(adopted ^ expired is not null, $"round {round}: adopted {adopted}, expired {expired is not null}");
+            var seen = (await a.FindAsync(job.Id))!;
+            Assert.Equal(adopted ? (TrainingJobState.Running, round + 1) : (TrainingJobState.Failed, null), (seen.State, seen.ModelVersion));
+            if (adopted)
+            {
+                await dead.ClaimUndecidedAsync("dead");
+                await dead.FinishAsync(job.Id, "dead", JobOutcome.Succeeded(round + 1, promoted: true, "promoted"), []);
+            }
+        }
+    }
+
+    [SkippableFact]
+    public async Task AnInstanceWatchingForLostWorkersAdoptsWhatTheyPublishedAndFailsTheRest()
+    {
+        using var models = new TemporaryDirectory();
+        TinyModel.Seed(models.Path, 1);
+        // The store's clock moves to when the seeded versions were made: a job is looked for among versions made since it started.
+        if (TinyModel.Manifest.CreatedAt > Time.GetUtcNow()) Time.SetUtcNow(TinyModel.Manifest.CreatedAt);
+        var (api, dead) = (NewInstance(), NewInstance());
+        var (_, published) = await api.EnqueueAsync(Config);
+        await dead.ClaimNextAsync("dead");
+        TinyModel.Seed(models.Path, 2, trainingJob: published.Id); // then killed before recording it
+        TinyModel.Seed(models.Path, 3, trainingJob: Guid.NewGuid()); // another job's, published since
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+
+        var adopted = await WatchForLostWorkersUntil(api, models.Path, published.Id, job => job.ModelVersion is not null);
+
+        Assert.Equal((TrainingJobState.Running, 2), (adopted.State, adopted.ModelVersion));
+        await dead.ClaimUndecidedAsync("next");
+        await dead.FinishAsync(published.Id, "next", JobOutcome.Succeeded(2, promoted: true, "promoted"), []);
+
+        var (_, nothing) = await api.EnqueueAsync(Config);
+        await dead.ClaimNextAsync("dead");
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+
+        var lost = await WatchForLostWorkersUntil(api, models.Path, nothing.Id, job => job.State != TrainingJobState.Running);
+
+        Assert.Equal((TrainingJobState.Failed, null), (lost.State, lost.ModelVersion));
+        Assert.StartsWith("worker lost", lost.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs an instance's watch for lost workers (the fake clock stands still, so it polls once) until the job is as wanted.</summary>
+    private async Task<TrainingJob> WatchForLostWorkersUntil(SqlJobStore store, string modelsFolder, Guid id, Func<TrainingJob, bool> condition)
+    {
+        using var stop = new CancellationTokenSource();
+        var watch = JobWorker.WatchForLostWorkersAsync(store, new ModelStore(modelsFolder), TimeSpan.FromSeconds(1), Time, NullLogger.Instance, stop.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        TrainingJob job;
+        while (!condition(job = (await store.FindAsync(id))!))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"job {id} is still {job.State}, version {job.ModelVersion}");
+            await Task.Delay(20);
+        }
+        await stop.CancelAsync();
+        await watch;
+        return job;
     }
 
     [SkippableFact]

@@ -182,11 +182,12 @@ public sealed class ModelStoreTests : IDisposable
     [Fact]
     public void EveryBrokenManifestFieldIsRefusedAsALoadErrorNamingTheFile()
     {
-        TinyModel.Seed(models.Path, 1);
+        TinyModel.Seed(models.Path, 1, trainingJob: Guid.NewGuid()); // every optional field present, so broken too
         var store = new ModelStore(models.Path);
         var path = Path.Combine(models.Path, "1", ModelStore.ManifestFile);
         var original = File.ReadAllText(path);
         var (variants, refused) = (0, 0);
+        var refusedTrainingJobs = new List<string>();
 
         foreach (var (description, json) in ManifestVariants.Of(original))
         {
@@ -199,6 +200,7 @@ public sealed class ModelStoreTests : IDisposable
             catch (ModelLoadException error)
             {
                 refused++;
+                if (description.StartsWith("$.trainingJob ", StringComparison.Ordinal)) refusedTrainingJobs.Add(description);
                 // A plausible architecture that is not the one trained (ngramBuckets 0) is a mismatch with the weights, named as such.
                 var weights = Path.Combine(models.Path, "1", ModelStore.WeightsFile);
                 Assert.True(error.Message.StartsWith(path, StringComparison.Ordinal) || error.Message.StartsWith(weights, StringComparison.Ordinal), $"{description}: {error.Message}");
@@ -208,7 +210,36 @@ public sealed class ModelStoreTests : IDisposable
 
         Assert.True(variants >= 200, $"{variants} variants");
         Assert.True(refused >= variants / 2, $"{refused} of {variants} refused");
+        Assert.Equal(7, refusedTrainingJobs.Count); // all but null, which reads as "no job"
         Assert.Throws<ModelLoadException>(() => store.Load(1)); // the last variant (a field made true) is refused too
+    }
+
+    [Fact]
+    public void AVersionIsFoundByTheJobThatPublishedItAmongThoseMadeSinceTheJobStarted()
+    {
+        var job = Guid.NewGuid();
+        TinyModel.Seed(models.Path, 1);
+        TinyModel.Seed(models.Path, 2, trainingJob: job);
+        TinyModel.Seed(models.Path, 3, trainingJob: Guid.NewGuid());
+        TinyModel.Seed(models.Path, 4, manifest => "{ not json");
+        var store = new ModelStore(models.Path);
+        var made = TinyModel.Manifest.CreatedAt;
+
+        Assert.Equal(2, store.FindPublishedBy(job, startedAt: made));
+        Assert.Null(store.FindPublishedBy(Guid.NewGuid(), startedAt: made));
+        Assert.Null(store.FindPublishedBy(job, startedAt: made + TimeSpan.FromHours(2))); // version 3 was made before the job started: no need to look further
+        Assert.DoesNotContain("trainingJob", File.ReadAllText(Path.Combine(models.Path, "1", ModelStore.ManifestFile)), StringComparison.Ordinal);
+        Assert.Null(store.GetManifest(1).TrainingJob); // the train command's versions name no job
+    }
+
+    [Fact]
+    public void AManifestNamingTheEmptyJobIsRefused()
+    {
+        TinyModel.Seed(models.Path, 1, trainingJob: Guid.Empty);
+
+        var error = Assert.Throws<ModelLoadException>(() => new ModelStore(models.Path).GetManifest(1));
+
+        Assert.Contains("trainingJob must be a job id", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

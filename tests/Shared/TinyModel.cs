@@ -23,6 +23,11 @@ internal static class TinyModel
         File.WriteAllText(Path.Combine(folder, ModelStore.ManifestFile), editManifest?.Invoke(manifest) ?? manifest);
     }
 
+    /// <summary>Copies the model into <paramref name="root"/> as <paramref name="version"/>, as training job <paramref name="trainingJob"/> publishes it.</summary>
+    public static void Seed(string root, int version, Guid trainingJob) =>
+        Seed(root, version, manifest => manifest.Replace(
+            $"\"version\": {version},", $"\"version\": {version},\n  \"trainingJob\": \"{trainingJob}\",", StringComparison.Ordinal));
+
     private static (byte[], string, ModelManifest) Train()
     {
         using var data = new TemporaryDirectory();

@@ -7,10 +7,12 @@ namespace RnnService.Api.Training;
 
 /// <summary>
 /// Creates or migrates the job store's schema at startup, then runs this process's training worker; with
-/// <c>Training:RunWorker=false</c> it only records jobs whose worker was lost, and a worker process trains.
+/// <c>Training:RunWorker=false</c> it only records jobs whose worker was lost (with the version it published, if any),
+/// and a worker process trains.
 /// </summary>
 public sealed class TrainingWorker(
-    IJobStore store, JobWorker worker, IOptions<TrainingOptions> options, TimeProvider time, ILogger<TrainingWorker> logger) : BackgroundService
+    IJobStore store, JobWorker worker, ModelStore models, IOptions<TrainingOptions> options, TimeProvider time, ILogger<TrainingWorker> logger)
+    : BackgroundService
 {
     /// <summary>How long startup waits for the job store; serving must not wait on it any longer.</summary>
     private static readonly TimeSpan StartupWait = TimeSpan.FromSeconds(5);
@@ -36,7 +38,7 @@ public sealed class TrainingWorker(
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         options.Value.RunWorker
             ? worker.RunAsync(stoppingToken)
-            : JobWorker.WatchForLostWorkersAsync(store, options.Value.PollInterval, time, logger, stoppingToken);
+            : JobWorker.WatchForLostWorkersAsync(store, models, options.Value.PollInterval, time, logger, stoppingToken);
 }
 
 /// <summary>In the API process a promotion swaps the served model at once (and moves the shared folder's pointer).</summary>

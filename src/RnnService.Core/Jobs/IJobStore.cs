@@ -54,10 +54,23 @@ public interface IJobStore
     Task FinishAsync(Guid id, string worker, JobOutcome outcome, IReadOnlyList<EpochReport> epochs, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Ends every running job whose worker has been silent for longer than the lease and had published nothing:
-    /// <c>Failed</c>, "worker lost". Returns them.
+    /// The running jobs whose worker has been silent for longer than the lease and has recorded no version. Each is
+    /// then either adopted (<see cref="AdoptPublishedAsync"/>) or expired (<see cref="ExpireLostAsync"/>).
     /// </summary>
-    Task<IReadOnlyList<TrainingJob>> ExpireLostAsync(CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<TrainingJob>> FindLostAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records on a lost job the version its worker published but died before recording, so the next worker decides
+    /// its promotion (<see cref="ClaimUndecidedAsync"/>). Returns false, changing nothing, unless the job is still lost
+    /// with no version.
+    /// </summary>
+    Task<bool> AdoptPublishedAsync(Guid id, int version, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Ends a lost job that published nothing: <c>Failed</c>, "worker lost". Returns it, or null (changing nothing)
+    /// unless the job is still lost with no version.
+    /// </summary>
+    Task<TrainingJob?> ExpireLostAsync(Guid id, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The job store cannot be reached (database down, file unreadable); predictions are unaffected.</summary>

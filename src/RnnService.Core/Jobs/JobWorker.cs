@@ -12,9 +12,10 @@ namespace RnnService.Core.Jobs;
 /// <remarks>
 /// While a job trains, the worker heartbeats every poll interval: that renews its lease, saves the epochs so far, and
 /// reads whether cancellation was requested through any instance. A worker that stops heartbeating (killed, frozen,
-/// cut off) loses the job when its lease runs out: any instance then records it as failed, "worker lost". A worker
-/// lost after publishing but before recording the promotion decision leaves the version on the job, and the next
-/// worker makes that decision.
+/// cut off) loses the job when its lease runs out: any instance then records it as failed, "worker lost", unless the
+/// worker got as far as publishing. A version recorded on the job, or found in the folder with the job's id in its
+/// manifest (the worker died between publishing and recording it), stays with the job, and the next worker makes its
+/// promotion decision.
 /// </remarks>
 public sealed class JobWorker(
     IJobStore store,
@@ -36,7 +37,7 @@ public sealed class JobWorker(
         logger.LogInformation("Training worker {Worker} takes jobs from the {Store}", Name, store.Description);
         await Poll(async () =>
         {
-            await ExpireLostAsync(store, logger, stoppingToken);
+            await ResolveLostAsync(store, models, logger, stoppingToken);
             if (await store.ClaimUndecidedAsync(Name, stoppingToken) is { } undecided)
             {
                 await FinishUndecidedAsync(undecided);
@@ -49,13 +50,14 @@ public sealed class JobWorker(
     }
 
     /// <summary>
-    /// For instances that run no worker: records jobs whose worker was lost, so a dead worker is reported within its
-    /// lease even before another one starts.
+    /// For instances that run no worker: records jobs whose worker was lost (with the version it published, if it got
+    /// that far), so a dead worker is reported within its lease even before another one starts.
     /// </summary>
-    public static Task WatchForLostWorkersAsync(IJobStore store, TimeSpan interval, TimeProvider time, ILogger logger, CancellationToken stoppingToken) =>
+    public static Task WatchForLostWorkersAsync(
+        IJobStore store, ModelStore models, TimeSpan interval, TimeProvider time, ILogger logger, CancellationToken stoppingToken) =>
         Poll(async () =>
         {
-            await ExpireLostAsync(store, logger, stoppingToken);
+            await ResolveLostAsync(store, models, logger, stoppingToken);
             return false;
         }, interval, time, logger, stoppingToken);
 
@@ -100,11 +102,28 @@ public sealed class JobWorker(
         }
     }
 
-    private static async Task ExpireLostAsync(IJobStore store, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Each job whose worker was lost before recording a version: adopts the version the worker published, if the
+    /// folder holds one whose manifest names the job, so the next worker decides its promotion; fails the job,
+    /// "worker lost", otherwise. The folder is read only when a job is lost.
+    /// </summary>
+    private static async Task ResolveLostAsync(IJobStore store, ModelStore models, ILogger logger, CancellationToken cancellationToken)
     {
-        foreach (var lost in await store.ExpireLostAsync(cancellationToken))
+        foreach (var job in await store.FindLostAsync(cancellationToken))
         {
-            logger.LogError("Training job {Job} failed: {Error}", lost.Id, lost.Error);
+            if (models.FindPublishedBy(job.Id, job.StartedAt) is { } version)
+            {
+                if (await store.AdoptPublishedAsync(job.Id, version, cancellationToken))
+                {
+                    logger.LogWarning(
+                        "Training job {Job}: worker {Worker} was lost after publishing version {Version} but before recording it on the job; the version is now recorded and the next worker decides whether to promote it",
+                        job.Id, job.Worker, version);
+                }
+            }
+            else if (await store.ExpireLostAsync(job.Id, cancellationToken) is { } lost)
+            {
+                logger.LogError("Training job {Job} failed: {Error}", lost.Id, lost.Error);
+            }
         }
     }
 
@@ -161,7 +180,7 @@ public sealed class JobWorker(
     {
         try
         {
-            var manifest = runner.TrainAndPublish(dataDirectory, job.Config, progress, cancellationToken);
+            var manifest = runner.TrainAndPublish(dataDirectory, job.Config, job.Id, progress, cancellationToken);
             // The version goes on the job before promotion, so a worker lost from here on leaves the decision to the next one.
             store.RecordPublishedAsync(job.Id, Name, manifest.Version, CancellationToken.None).GetAwaiter().GetResult();
             FaultInjection.Reached("version-recorded");

@@ -25,6 +25,9 @@ public abstract class SqlJobStore(JobStoreSettings settings, TimeProvider time) 
 
     private const string FinishedStates = "('Succeeded', 'Failed', 'Cancelled')";
 
+    /// <summary>A running job whose worker outlived its lease before recording a version (parameter <c>@expired</c>).</summary>
+    private const string LostWithoutVersion = "state = 'Running' AND model_version IS NULL AND heartbeat_at < @expired";
+
     /// <summary>Schema versions in order; each is applied once, under a lock, by whichever process starts first.</summary>
     private static readonly string[] Migrations =
     [
@@ -180,16 +183,25 @@ public abstract class SqlJobStore(JobStoreSettings settings, TimeProvider time) 
         await ForgetOldJobsAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyList<TrainingJob>> ExpireLostAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<TrainingJob>> FindLostAsync(CancellationToken cancellationToken = default) =>
+        Many($"SELECT {Columns} FROM training_jobs WHERE {LostWithoutVersion}", new { expired = Expired }, cancellationToken);
+
+    public async Task<bool> AdoptPublishedAsync(Guid id, int version, CancellationToken cancellationToken = default) =>
+        // The heartbeat stays as old as it is, so the job is at once undecided and ready for ClaimUndecidedAsync.
+        await Execute(
+            $"UPDATE training_jobs SET model_version = @version WHERE id = @id AND {LostWithoutVersion}",
+            new { id = id.ToString(), version = (long)version, expired = Expired }, cancellationToken) > 0;
+
+    public async Task<TrainingJob?> ExpireLostAsync(Guid id, CancellationToken cancellationToken = default)
     {
         var lease = settings.WorkerLease.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
-        var lost = await Many(
+        var lost = await Single(
             $"""
              UPDATE training_jobs SET state = 'Failed', finished_at = @now, error = 'worker lost: ' || COALESCE(worker, 'unknown') || @silence
-             WHERE state = 'Running' AND model_version IS NULL AND heartbeat_at < @expired RETURNING {Columns}
+             WHERE id = @id AND {LostWithoutVersion} RETURNING {Columns}
              """,
-            new { now = Now, expired = Expired, silence = $" sent no heartbeat for the {lease} s lease" }, cancellationToken);
-        if (lost.Count > 0) await ForgetOldJobsAsync(cancellationToken);
+            new { id = id.ToString(), now = Now, expired = Expired, silence = $" sent no heartbeat for the {lease} s lease" }, cancellationToken);
+        if (lost is not null) await ForgetOldJobsAsync(cancellationToken);
         return lost;
     }
 

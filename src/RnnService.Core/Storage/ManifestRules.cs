@@ -35,6 +35,7 @@ public static class ManifestRules
             // Any other hex string is a checksum mismatch, reported against the weights file when they are loaded.
             (manifest.WeightsSha256.Length > 0 && manifest.WeightsSha256.All(char.IsAsciiHexDigit), "weightsSha256", "must be a SHA-256 in hex"),
             (manifest.Training.Validate().Count == 0, "training", "holds a setting outside its range"),
+            (manifest.TrainingJob != Guid.Empty, "trainingJob", "must be a job id (or absent), not the empty GUID"),
             (manifest.Data.SizesPerLanguage.Count == languageCount, "data.sizesPerLanguage", "must give every language's split sizes"),
         };
         foreach (var (ok, field, problem) in checks)

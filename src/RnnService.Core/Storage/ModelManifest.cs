@@ -76,6 +76,14 @@ public sealed record ModelManifest
     public int Format { get; init; } = CurrentFormat;
     public int Version { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>
+    /// The training job that published this version, so a job whose worker died between publishing and recording the
+    /// version can still be matched with it; absent for versions trained by the <c>train</c> command (and older ones).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Guid? TrainingJob { get; init; }
+
     public required RnnArchitecture Architecture { get; init; }
 
     /// <summary>The <see cref="NameNormalizer.Scheme"/> the vocabulary was built with.</summary>

@@ -182,6 +182,32 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
         return manifests;
     }
 
+    /// <summary>
+    /// The version whose manifest names <paramref name="trainingJob"/>, or null: how a job whose worker died right after
+    /// publishing finds its version. Reads manifests only, newest first, and stops at the first made well before the job
+    /// started (<paramref name="startedAt"/> less an hour, for the clocks of other hosts), as a job publishes after it starts.
+    /// </summary>
+    public int? FindPublishedBy(Guid trainingJob, DateTimeOffset? startedAt)
+    {
+        var madeBefore = startedAt - TimeSpan.FromHours(1);
+        foreach (var version in Versions().Reverse())
+        {
+            ModelManifest manifest;
+            try
+            {
+                manifest = GetManifest(version);
+            }
+            catch (ModelLoadException exception)
+            {
+                logger.LogWarning("Skipping model version {Version} while looking for the version of training job {Job}: {Reason}", version, trainingJob, exception.Message);
+                continue;
+            }
+            if (manifest.TrainingJob == trainingJob) return version;
+            if (manifest.CreatedAt < madeBefore) return null;
+        }
+        return null;
+    }
+
     /// <summary>The manifest of one version, without loading its weights.</summary>
     public ModelManifest GetManifest(int version) => ReadManifest(VersionPath(version), version);
 

@@ -13,7 +13,15 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
 {
     /// <summary>Trains on <paramref name="dataDirectory"/> and publishes the result; returns the new version's manifest.</summary>
     public ModelManifest TrainAndPublish(
-        string dataDirectory, TrainingConfig config, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
+        string dataDirectory, TrainingConfig config, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
+        TrainAndPublish(dataDirectory, config, trainingJob: null, progress, cancellationToken);
+
+    /// <summary>
+    /// Trains and publishes as <paramref name="trainingJob"/> (when set): its manifest names the job, so the version
+    /// can be matched with it even if the worker dies before recording it on the job.
+    /// </summary>
+    public ModelManifest TrainAndPublish(
+        string dataDirectory, TrainingConfig config, Guid? trainingJob, IProgress<EpochReport>? progress, CancellationToken cancellationToken)
     {
         var (split, dataSummary) = LoadSplit(dataDirectory, config);
         var epochs = new EpochStages(progress);
@@ -57,6 +65,7 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
         var manifest = new ModelManifest
         {
             CreatedAt = DateTimeOffset.UtcNow,
+            TrainingJob = trainingJob,
             Architecture = trained.Model.Architecture,
             Normalization = NameNormalizer.Scheme,
             Vocabulary = new string(trained.Vocabulary.Characters.ToArray()),
