@@ -19,7 +19,9 @@ public class InferenceBenchmarks
     private const string OneName = "nakamura";
 
     private LoadedModel model = null!;
+    private LoadedModel firstModel = null!;
     private FastRnn fast = null!;
+    private FastRnn firstFast = null!;
     private string[] thousandNames = null!;
     private double[] probabilities = null!;
     private int[] ranking = null!;
@@ -33,6 +35,8 @@ public class InferenceBenchmarks
         var store = new ModelStore(RepositoryPaths.Models);
         model = store.Load(store.CurrentVersion() ?? throw new InvalidOperationException("No model in " + RepositoryPaths.Models));
         fast = new FastRnn(model.Classifier.Model);
+        firstModel = store.Load(1);                          // one direction, characters only: the cost the options add
+        firstFast = new FastRnn(firstModel.Classifier.Model);
         probabilities = new double[fast.LanguageCount];
         (ranking, set) = (new int[fast.LanguageCount], new int[fast.LanguageCount]);
         // The served model's own answer: the uniform prior where its manifest allows one (format 2), else the data prior.
@@ -43,7 +47,11 @@ public class InferenceBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => model.Dispose();
+    public void Cleanup()
+    {
+        model.Dispose();
+        firstModel.Dispose();
+    }
 
     [Benchmark(Baseline = true), BenchmarkCategory("OneName")]
     public double[] OneNameTorchSharp() => model.Classifier.PredictWithTorch([OneName])[0];
@@ -58,11 +66,21 @@ public class InferenceBenchmarks
     [Benchmark, BenchmarkCategory("OneName")]
     public PredictionOutcome OneNameAnswered() => model.Predictor.Predict(OneName, options, probabilities, ranking, set);
 
+    [Benchmark, BenchmarkCategory("OneName")]
+    public double[] OneNameFastFirstModel()
+    {
+        firstFast.Predict(OneName, firstModel.Classifier.Vocabulary, probabilities, firstModel.Classifier.Temperature);
+        return probabilities;
+    }
+
     [Benchmark(Baseline = true), BenchmarkCategory("Batch1000")]
     public double[][] Batch1000TorchSharp() => model.Classifier.PredictWithTorch(thousandNames);
 
     [Benchmark, BenchmarkCategory("Batch1000")]
     public double[][] Batch1000Fast() => fast.Predict(thousandNames, model.Classifier.Vocabulary, model.Classifier.Temperature);
+
+    [Benchmark, BenchmarkCategory("Batch1000")]
+    public double[][] Batch1000FastFirstModel() => firstFast.Predict(thousandNames, firstModel.Classifier.Vocabulary, firstModel.Classifier.Temperature);
 
     [Benchmark, BenchmarkCategory("Explain")]
     public IReadOnlyList<ExplainedStep> ExplainOneName() => model.Classifier.Explain(OneName);

@@ -22,6 +22,34 @@ public class TrainerTests
     }
 
     [Fact]
+    public void AnEnsembleTrainsEachMemberOnItsOwnSeedAndServesTheirMeanAsOneRnnOfTheConfiguredSize()
+    {
+        var split = TestData.Split();
+        var config = TestData.TinyConfig with { Epochs = 3, Members = 2 };
+        var reports = new List<EpochReport>();
+
+        var trained = ModelTrainer.Train(split, config, new SynchronousProgress<EpochReport>(reports.Add));
+        var members = Enumerable.Range(0, 2)
+            .Select(k => ModelTrainer.Train(split, config with { Members = 1, HiddenSize = config.HiddenSize / 2, Seed = ModelTrainer.MemberSeed(config.Seed, k) }))
+            .ToArray();
+        using var model = trained.Model;
+        using var first = members[0].Model;
+        using var second = members[1].Model;
+
+        Assert.Equal(config.HiddenSize, model.Architecture.HiddenSize);
+        Assert.Equal(Enumerable.Range(1, 6), reports.Select(r => r.Epoch));
+        Assert.All(reports, r => Assert.Equal(6, r.Epochs));
+        Assert.NotEqual(members[0].History[0].ValidationLoss, members[1].History[0].ValidationLoss);
+        var mean = Evaluator.Logits(first, trained.Vocabulary, split.Test).Zip(Evaluator.Logits(second, trained.Vocabulary, split.Test))
+            .Select(pair => pair.First.Zip(pair.Second, (a, b) => (a + b) / 2).ToArray());
+        foreach (var (ensemble, expected) in Evaluator.Logits(model, trained.Vocabulary, split.Test).Zip(mean))
+        {
+            Assert.Equal(expected, ensemble, (a, b) => Math.Abs(a - b) < 1e-5);
+        }
+        Assert.Contains(new TrainingConfig { Members = 3 }.Validate(), error => error.Setting == "HiddenSize" && error.Message.Contains("multiple of Members", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void TrainingIsReproducibleFromItsSeed()
     {
         var split = TestData.Split();
