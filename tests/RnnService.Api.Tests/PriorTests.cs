@@ -92,7 +92,11 @@ public sealed class PriorTests(RnnServiceApp app) : IClassFixture<RnnServiceApp>
 
         Assert.Contains("### Under each prior", card, StringComparison.Ordinal);
         var uniform = manifest.GetProperty("calibration").GetProperty("priors").EnumerateArray().Single(p => p.GetProperty("prior").GetString() == "uniform");
-        Assert.Contains($"| uniform | {uniform.GetProperty("testEce").GetDouble().ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)} |", card, StringComparison.Ordinal);
+        static string F(System.Text.Json.JsonElement value) => value.GetDouble().ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
+        var answers = uniform.GetProperty("testAnswers");
+        Assert.Contains(
+            $"| uniform | {F(answers.GetProperty("accuracy"))} | {F(answers.GetProperty("balancedAccuracy"))} | {F(answers.GetProperty("topThreeAccuracy"))} | {F(uniform.GetProperty("testEce"))} |",
+            card, StringComparison.Ordinal);
         Assert.All(TestData.Languages, language => Assert.Contains($"| {language} | ", card, StringComparison.Ordinal));
     }
 

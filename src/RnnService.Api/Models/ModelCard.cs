@@ -124,11 +124,14 @@ public sealed record ModelCard(
             Line("The test split reweighted so that its languages follow the prior (importance weights; under `uniform` every language counts equally). "
                 + "Reweighting leaves fewer effective test names, so the ECE a perfectly calibrated model would show here is given beside it.");
             Line();
-            Line($"| prior | ECE | ECE if calibrated | {string.Join(" | ", Calibration.PredictionSets.Select(level => $"coverage of {F(level.Coverage)} sets (size)"))} |");
-            Line($"|---|---|---|{string.Concat(Calibration.PredictionSets.Select(_ => "---|"))}");
+            Line("Accuracy, balanced accuracy and top-3 are of the answers under that prior on the test split as it is.");
+            Line();
+            Line($"| prior | accuracy | balanced accuracy | top-3 | ECE | ECE if calibrated | {string.Join(" | ", Calibration.PredictionSets.Select(level => $"coverage of {F(level.Coverage)} sets (size)"))} |");
+            Line($"|---|---|---|---|---|---|{string.Concat(Calibration.PredictionSets.Select(_ => "---|"))}");
             foreach (var answered in priors)
             {
-                Line($"| {answered.Prior} | {F(answered.TestEce)} | {F(answered.TestEceIfCalibrated)} | {string.Join(" | ", answered.PredictionSets.Select(level => $"{F(level.TestCoverage)} ({level.TestAverageSize.ToString("0.00", CultureInfo.InvariantCulture)})"))} |");
+                var scores = answered.TestAnswers is { } answers ? $"{F(answers.Accuracy)} | {F(answers.BalancedAccuracy)} | {F(answers.TopThreeAccuracy)}" : "– | – | –";
+                Line($"| {answered.Prior} | {scores} | {F(answered.TestEce)} | {F(answered.TestEceIfCalibrated)} | {string.Join(" | ", answered.PredictionSets.Select(level => $"{F(level.TestCoverage)} ({level.TestAverageSize.ToString("0.00", CultureInfo.InvariantCulture)})"))} |");
             }
             Line();
             Line("### Per language");

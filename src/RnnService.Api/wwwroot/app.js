@@ -445,6 +445,7 @@ function renderCalibration(calibration) {
   $('prior-table').hidden = priors.length === 0;
   $('prior-table').tBodies[0].replaceChildren(...priors.map((answered) => el('tr', { 'data-prior': answered.prior },
     el('th', { scope: 'row', text: PRIORS[answered.prior] ?? answered.prior }),
+    el('td', { text: answered.testAnswers ? `${percent(answered.testAnswers.accuracy)} / ${percent(answered.testAnswers.balancedAccuracy)}` : '–' }),
     el('td', { text: `${fixed(answered.testEce)} (${fixed(answered.testEceIfCalibrated)})` }),
     el('td', { text: answered.predictionSets.map((set) => percent(set.testCoverage)).join(' / ') }))));
 

@@ -52,8 +52,24 @@ public sealed record CalibrationReport(
 /// label draws from the answered probabilities themselves. Reweighting shrinks the effective number of test names
 /// (rare languages weigh much more), so read <paramref name="TestEce"/> against this floor.
 /// </param>
+/// <param name="TestAnswers">
+/// How the answers under this prior score on the test split as it is (not reweighted); null in manifests written
+/// before it was recorded.
+/// </param>
 public sealed record PriorCalibration(
-    string Prior, double TestEce, double TestEceIfCalibrated, IReadOnlyList<ReliabilityBin> TestReliability, IReadOnlyList<PriorCoverage> PredictionSets);
+    string Prior,
+    double TestEce,
+    double TestEceIfCalibrated,
+    IReadOnlyList<ReliabilityBin> TestReliability,
+    IReadOnlyList<PriorCoverage> PredictionSets,
+    PriorAnswers? TestAnswers = null);
+
+/// <summary>
+/// Scores of the languages a prior answers first, as the service ranks them. Accuracy and top-3 are what a user with
+/// the data's mix of names sees; balanced accuracy (mean recall per language) is the accuracy when every language is
+/// asked about equally often.
+/// </summary>
+public sealed record PriorAnswers(double Accuracy, double MacroF1, double BalancedAccuracy, double TopThreeAccuracy);
 
 /// <summary>One coverage level under one prior, on the reweighted test split.</summary>
 /// <param name="TestCoverage">Weighted share of test names whose set held the true language.</param>
@@ -117,7 +133,8 @@ public static class Calibration
                 }
                 return new PriorCoverage(level.Coverage, covered / weights.Sum(), size / weights.Sum());
             }).ToArray();
-            return new PriorCalibration(prior.Name, ExpectedCalibrationError(reliability), EceIfCalibrated(answered, weights), reliability, coverages);
+            return new PriorCalibration(
+                prior.Name, ExpectedCalibrationError(reliability), EceIfCalibrated(answered, weights), reliability, coverages, Answers(languages, answered, testLabels));
         }).ToArray();
         var reliabilityData = Reliability(testData, testLabels);
         return new CalibrationReport(
@@ -129,6 +146,13 @@ public static class Calibration
             reliabilityData,
             levels,
             priorReports);
+    }
+
+    private static PriorAnswers Answers(IReadOnlyList<string> languages, double[][] answered, IReadOnlyList<int> labels)
+    {
+        var scores = EvaluationResult.FromPredictions(languages, labels, answered.Select(probabilities => Rank(probabilities)[0]).ToArray(), 0);
+        var topThree = answered.Where((probabilities, i) => EvaluationResult.IsInTopK(probabilities, labels[i])).Count() / (double)answered.Length;
+        return new PriorAnswers(scores.Accuracy, scores.MacroF1, scores.BalancedAccuracy!.Value, topThree);
     }
 
     /// <summary>Label draws <see cref="EceIfCalibrated"/> averages over; seeded, so a manifest's figures are reproducible.</summary>

@@ -57,8 +57,9 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
         foreach (var answered in calibration.Priors!)
         {
             logger.LogInformation(
-                "Prior {Prior}, test split reweighted to it: ECE {Ece:F4} (a calibrated model: {EceIfCalibrated:F4}); prediction sets {Sets}",
-                answered.Prior, answered.TestEce, answered.TestEceIfCalibrated,
+                "Prior {Prior}: test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4}, balanced accuracy {BalancedAccuracy:F4}, top-3 {TopThree:F4}; test split reweighted to it: ECE {Ece:F4} (a calibrated model: {EceIfCalibrated:F4}); prediction sets {Sets}",
+                answered.Prior, answered.TestAnswers!.Accuracy, answered.TestAnswers.MacroF1, answered.TestAnswers.BalancedAccuracy, answered.TestAnswers.TopThreeAccuracy,
+                answered.TestEce, answered.TestEceIfCalibrated,
                 string.Join(", ", answered.PredictionSets.Select(level => $"{level.Coverage:P0} → coverage {level.TestCoverage:P1}, size {level.TestAverageSize:F2}")));
         }
 
