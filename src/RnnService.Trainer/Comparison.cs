@@ -58,6 +58,14 @@ internal static class Comparison
     public static TrainingConfig PreviousDefault { get; } = new TrainingConfig() with
     {
         EarlyStoppingPatience = 8,
+        Checkpoint = CheckpointMetric.ValidationLoss,
+        WarmupEpochs = 0,
+        DecayOutputBias = true,
+        BoundaryMarks = false,
+        NgramBuckets = 0,
+        Bidirectional = false,
+        Members = 1,
+        LabelSmoothing = 0,
     };
 
     private static Candidate Rnn(string name, TrainingConfig config) => new(name, config.ClassWeightExponent, (split, seed, parts) =>

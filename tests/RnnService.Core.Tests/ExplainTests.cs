@@ -30,7 +30,8 @@ public sealed class ExplainTests : IDisposable
 
         Assert.Equal(name, new string(steps.Select(step => step.Character).ToArray()));
         Assert.Equal(model.Classifier.Predict([name])[0], steps[^1].Probabilities);
-        Assert.All(steps, step => Assert.Equal(TinyModel.Config.HiddenSize, step.Hidden.Length));
+        var directions = TinyModel.Config.Bidirectional ? 2 : 1;
+        Assert.All(steps, step => Assert.Equal(directions * TinyModel.Config.HiddenSize, step.Hidden.Length));
         Assert.All(steps, step => Assert.Equal(1.0, step.Probabilities.Sum(), 1e-6));
     }
 
@@ -51,15 +52,16 @@ public sealed class ExplainTests : IDisposable
     {
         const string name = "kowalski";
         var steps = model.Classifier.Explain(name);
+        var classifier = model.Classifier;
 
         using var scope = TorchSharp.torch.NewDisposeScope();
-        var states = new List<TorchSharp.torch.Tensor>();
-        model.Classifier.Model.Encode(Model.LeftPadding.Pack([model.Classifier.Vocabulary.Encode(name)]), states);
-
-        Assert.Equal(name.Length, states.Count);
-        for (var t = 0; t < states.Count; t++)
+        using var noGrad = TorchSharp.torch.no_grad();
+        for (var t = 0; t < name.Length; t++)
         {
-            var torch = states[t].to(TorchSharp.torch.ScalarType.Float64).data<double>().ToArray();
+            // The state after t + 1 characters: the final state(s) of the model run on the prefix read so far.
+            var prefix = Model.LeftPadding.Pack([classifier.Vocabulary.Encode(name[..(t + 1)])], classifier.Model.Architecture);
+            var torch = classifier.Model.Encode(prefix).to(TorchSharp.torch.ScalarType.Float64).data<double>().ToArray();
+            Assert.Equal(torch.Length, steps[t].Hidden.Length);
             Assert.All(torch.Zip(steps[t].Hidden), pair => Assert.Equal(pair.First, pair.Second, 1e-5));
         }
     }

@@ -207,7 +207,7 @@ public class FastRnnTests
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var logits = classifier.Model.forward(LeftPadding.Pack(names.Select(classifier.Vocabulary.Encode).ToArray()));
+        var logits = classifier.Model.forward(LeftPadding.Pack(names.Select(classifier.Vocabulary.Encode).ToArray(), classifier.Model.Architecture));
         var flat = nn.functional.softmax(logits / temperature, 1).to(ScalarType.Float64).data<double>().ToArray();
         var languages = classifier.Languages.Count;
         return names.Select((_, b) => flat[(b * languages)..((b + 1) * languages)]).ToArray();

@@ -68,7 +68,10 @@ public class TrainerTests
     {
         var split = TestData.Split();
         // A learning rate this high makes validation loss bounce, so the best epoch is rarely the last one.
-        var config = TestData.TinyConfig with { Epochs = 12, LearningRate = 0.3, Schedule = LearningRateSchedule.Constant, EarlyStoppingPatience = 3 };
+        var config = TestData.TinyConfig with
+        {
+            Epochs = 12, LearningRate = 0.3, Schedule = LearningRateSchedule.Constant, WarmupEpochs = 0, EarlyStoppingPatience = 3, Checkpoint = CheckpointMetric.ValidationLoss,
+        };
 
         var trained = ModelTrainer.Train(split, config);
         using var model = trained.Model;

@@ -48,6 +48,7 @@ internal static class TestData
         ValidationFraction = 0.2,
         TestFraction = 0.2,
         SplitSeed = 3,
+        Members = 1,     // one RNN keeps tiny runs quick; ensembles have tests of their own
     };
 
     private static string RandomStem(Random random)

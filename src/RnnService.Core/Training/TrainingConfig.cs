@@ -57,19 +57,19 @@ public sealed record TrainingConfig
     public double ClassWeightExponent { get; init; } = 0.3;
 
     /// <summary>Stop after this many epochs without a better checkpoint score (the best weights are kept); 0 = never.</summary>
-    public int EarlyStoppingPatience { get; init; } = 8;
+    public int EarlyStoppingPatience { get; init; }
 
     /// <summary>The validation score that picks the kept epoch (and that early stopping waits on).</summary>
-    public CheckpointMetric Checkpoint { get; init; } = CheckpointMetric.ValidationLoss;
+    public CheckpointMetric Checkpoint { get; init; } = CheckpointMetric.ValidationMacroF1;
 
     /// <summary>Epochs over which the learning rate rises linearly to its peak before the schedule runs over the rest; 0 = none.</summary>
-    public int WarmupEpochs { get; init; }
+    public int WarmupEpochs { get; init; } = 2;
 
     /// <summary>Share of each target spread evenly over all languages in the loss (label smoothing); 0 = hard targets.</summary>
-    public double LabelSmoothing { get; init; }
+    public double LabelSmoothing { get; init; } = 0.1;
 
     /// <summary>Whether weight decay also shrinks the output bias c, which only encodes how common each language is.</summary>
-    public bool DecayOutputBias { get; init; } = true;
+    public bool DecayOutputBias { get; init; }
 
     /// <summary>
     /// Also train on each accented training name with its accents removed ("müller" → "muller"), as people often type
@@ -78,19 +78,19 @@ public sealed record TrainingConfig
     public bool AccentStrippedCopies { get; init; }
 
     /// <summary>Begin/end-of-name symbols (see <see cref="RnnArchitecture.BoundaryMarks"/>).</summary>
-    public bool BoundaryMarks { get; init; }
+    public bool BoundaryMarks { get; init; } = true;
 
     /// <summary>Hashed bigram/trigram columns of U (see <see cref="RnnArchitecture.NgramBuckets"/>); 0 = characters only.</summary>
-    public int NgramBuckets { get; init; }
+    public int NgramBuckets { get; init; } = 4096;
 
     /// <summary>A second RNN reading right to left (see <see cref="RnnArchitecture.Bidirectional"/>).</summary>
-    public bool Bidirectional { get; init; }
+    public bool Bidirectional { get; init; } = true;
 
     /// <summary>
     /// RNNs trained apart, each with HiddenSize / Members units and its own seed, and served as one RNN answering their
     /// mean logits (an ensemble; see <see cref="Model.CharRnn.Ensemble"/>): the same serving cost as one RNN of HiddenSize.
     /// </summary>
-    public int Members { get; init; } = 1;
+    public int Members { get; init; } = 2;
 
     /// <summary>Seeds initialisation and shuffling.</summary>
     public int Seed { get; init; } = 1;
@@ -122,6 +122,14 @@ public sealed record TrainingConfig
         ClassWeightExponent = 0,
         UnknownCharacterRate = 0,
         EarlyStoppingPatience = 0,
+        Checkpoint = CheckpointMetric.ValidationLoss,
+        WarmupEpochs = 0,
+        DecayOutputBias = true,
+        BoundaryMarks = false,
+        NgramBuckets = 0,
+        Bidirectional = false,
+        Members = 1,
+        LabelSmoothing = 0,
         Initialization = RnnInitialization.Identity,
         OutputBias = false,
         Precision = Precision.Float64,
