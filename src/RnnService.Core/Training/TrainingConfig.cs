@@ -90,7 +90,7 @@ public sealed record TrainingConfig
     /// RNNs trained apart, each with HiddenSize / Members units and its own seed, and served as one RNN answering their
     /// mean logits (an ensemble; see <see cref="Model.CharRnn.Ensemble"/>): the same serving cost as one RNN of HiddenSize.
     /// </summary>
-    public int Members { get; init; } = 2;
+    public int Members { get; init; } = 4;
 
     /// <summary>Seeds initialisation and shuffling.</summary>
     public int Seed { get; init; } = 1;
