@@ -104,15 +104,22 @@ internal static class Comparison
                 // data prior adds log frequency − log π' = −log weight, and the uniform prior −log π' (see LanguagePrior),
                 // after dividing by the temperature fitted on validation.
                 var logWeights = ModelTrainer.ClassWeights(split, candidate.ClassWeightExponent).Select(weight => Math.Log(weight)).ToArray();
+                // Each prior at its own temperature, the uniform one fitted on validation names reweighted to every language alike.
                 var dataAdjustment = logWeights.Select(logWeight => -logWeight).ToArray();
-                var temperature = Calibration.FitTemperature(scores[0], split.Validation.Select(example => example.Language).ToArray(), dataAdjustment);
-                double[][] Answered(double[][] rows, Func<int, double> adjustment) =>
-                    rows.Select(row => row.Select((score, k) => score / temperature + adjustment(k)).ToArray()).ToArray();
+                var uniformAdjustment = dataAdjustment.Select((adjustment, k) => adjustment - logFrequencies[k]).ToArray();
+                var validationLabels = split.Validation.Select(example => example.Language).ToArray();
+                var validationCounts = validationLabels.CountBy(label => label).ToDictionary();
+                var toUniform = validationLabels.Select(label => 1.0 / validationCounts[label]).ToArray();
+                var (dataTemperature, uniformTemperature) = (
+                    Calibration.FitTemperature(scores[0], validationLabels, dataAdjustment),
+                    Calibration.FitTemperature(scores[0], validationLabels, uniformAdjustment, toUniform));
+                static double[][] Answered(double[][] rows, double temperature, double[] adjustment) =>
+                    rows.Select(row => row.Select((score, k) => score / temperature + adjustment[k]).ToArray()).ToArray();
                 for (var p = 0; p < parts.Length; p++)
                 {
                     var labels = parts[p].Examples.Select(example => example.Language).ToArray();
-                    var data = Answered(scores[p], k => dataAdjustment[k]);
-                    var uniform = Answered(scores[p], k => dataAdjustment[k] - logFrequencies[k]);
+                    var data = Answered(scores[p], dataTemperature, dataAdjustment);
+                    var uniform = Answered(scores[p], uniformTemperature, uniformAdjustment);
                     var run = new RunScores(
                         data.Select(ArgMax).ToArray(),
                         uniform.Select(ArgMax).ToArray(),

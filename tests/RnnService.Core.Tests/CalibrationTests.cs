@@ -49,6 +49,30 @@ public class CalibrationTests
     }
 
     [Fact]
+    public void AWeightedFitMinimisesTheWeightedLossAndFollowsTheNamesThatWeighMost()
+    {
+        // Language 0 is answered with huge margins but right only 60% of the time; language 1 with small margins and always right.
+        var random = new Random(4);
+        var (logits, labels) = (new List<double[]>(), new List<int>());
+        for (var i = 0; i < 300; i++)
+        {
+            var label = i % 2;
+            var predicted = label == 0 && random.NextDouble() < 0.4 ? 1 : label;
+            logits.Add(label == 0 ? [predicted == 0 ? 6.0 : 0, predicted == 1 ? 6.0 : 0] : [0, 1.0]);
+            labels.Add(label);
+        }
+        var weights = labels.Select(label => label == 0 ? 5.0 : 1.0).ToArray();
+
+        var (plain, weighted) = (Calibration.FitTemperature(logits, labels), Calibration.FitTemperature(logits, labels, weights: weights));
+
+        Assert.True(weighted > plain, $"names that weigh more are over-confident: T {plain} → {weighted}");
+        var best = Calibration.NegativeLogLikelihood(logits, labels, weighted, weights: weights);
+        Assert.True(best <= Calibration.NegativeLogLikelihood(logits, labels, weighted * 1.05, weights: weights));
+        Assert.True(best <= Calibration.NegativeLogLikelihood(logits, labels, weighted / 1.05, weights: weights));
+        Assert.True(best < Calibration.NegativeLogLikelihood(logits, labels, plain, weights: weights));
+    }
+
+    [Fact]
     public void TemperatureFittedOnATinyModelLowersItsValidationLoss()
     {
         var split = TestData.Split(namesPerLanguage: 150);

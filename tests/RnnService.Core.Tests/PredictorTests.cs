@@ -62,11 +62,15 @@ public sealed class PredictorTests : IDisposable
 
         Assert.True(shares["Spanish"] < 0.1, $"Spanish is {shares["Spanish"]:P1} of the training names");
         Assert.True(uniform["Spanish"] > 1.5 * data["Spanish"], $"{data["Spanish"]:F4} → {uniform["Spanish"]:F4}");
-        // p_uniform(k) ∝ p_data(k) / π_k: the ratio of any two languages changes by the inverse ratio of their shares.
-        Assert.Equal(
-            data["Spanish"] / data["Russian"] * shares["Russian"] / shares["Spanish"],
-            uniform["Spanish"] / uniform["Russian"],
-            1e-9);
+        // p_uniform(k) ∝ exp(z_k / T_uniform − log π'_k): the logits at the uniform prior's own temperature, with the
+        // class-weighted loss's prior π' ∝ frequency × weight taken out.
+        var temperature = rare.Model.Manifest.Calibration.Priors!.Single(prior => prior.Prior == "uniform").Temperature!.Value;
+        var logits = new double[predictor.Languages.Count];
+        rare.Model.Classifier.Logits("lopo", logits);
+        var weights = rare.Model.Manifest.Prior.ClassWeights;
+        var expected = Calibration.Softmax(
+            logits.Select((z, k) => z / temperature - Math.Log(shares[predictor.Languages[k]] * weights[predictor.Languages[k]])).ToArray(), 1);
+        Assert.All(predictor.Languages.Select((language, k) => (language, k)), pair => Assert.Equal(expected[pair.k], uniform[pair.language], 1e-9));
         Assert.Equal("uniform", predictor.Predict("lopo", predictor.Options(PriorChoice.Uniform)).Prior);
     }
 

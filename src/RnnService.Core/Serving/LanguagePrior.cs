@@ -45,13 +45,19 @@ public sealed record PriorChoice
 /// </remarks>
 public sealed class LanguagePrior
 {
-    internal LanguagePrior(string name, double[] adjustment) => (Name, Adjustment) = (name, adjustment);
+    internal LanguagePrior(string name, double[] adjustment, double temperature) => (Name, Adjustment, Temperature) = (name, adjustment, temperature);
 
     /// <summary>"data", "uniform" or "custom".</summary>
     public string Name { get; }
 
     /// <summary>log q_k − log π'_k per language, in the model's language order; −∞ for a language the prior rules out.</summary>
     internal double[] Adjustment { get; }
+
+    /// <summary>
+    /// The temperature T this prior answers with: the data prior's, or the one fitted for the uniform prior (see
+    /// <see cref="Training.Calibration"/>); a caller's own weights answer with the data prior's.
+    /// </summary>
+    public double Temperature { get; }
 }
 
 /// <summary>A prior a model cannot answer with (HTTP 400); <see cref="Language"/> names the offending entry, if one.</summary>

@@ -56,7 +56,7 @@ public readonly record struct PredictionOutcome(double Confidence, int SetSize, 
 /// bulk scoring adapt this; neither repeats any of it.
 /// </summary>
 /// <remarks>
-/// Probability of language k under prior q: softmax_k(z / T + log q − log π'), z the logits, T the fitted temperature,
+/// Probability of language k under prior q: softmax_k(z / T + log q − log π'), z the logits, T the prior's fitted temperature,
 /// π' the prior the logits learned (<see cref="LanguagePrior"/>). The prediction set is class-conditional (Mondrian)
 /// conformal: language k joins when its data-prior probability reaches its own threshold, fitted on validation names
 /// of k (<see cref="Calibration"/>). That score does not depend on the caller's prior, so each language keeps its
@@ -82,8 +82,12 @@ public sealed class Predictor
         if (Languages.Count > StackLanguages) throw new ArgumentException($"At most {StackLanguages} languages are supported.", nameof(manifest));
         Version = manifest.Version;
         trainingPrior = manifest.Prior;
-        DataPrior = new LanguagePrior(PriorChoice.DataName, trainingPrior?.DataAdjustment(Languages) ?? new double[Languages.Count]);
-        if (trainingPrior is not null) UniformPrior = new LanguagePrior(PriorChoice.UniformName, trainingPrior.UniformAdjustment(Languages));
+        DataPrior = new LanguagePrior(PriorChoice.DataName, trainingPrior?.DataAdjustment(Languages) ?? new double[Languages.Count], classifier.Temperature);
+        if (trainingPrior is not null)
+        {
+            var uniformTemperature = manifest.Calibration.Priors?.FirstOrDefault(prior => prior.Prior == PriorChoice.UniformName)?.Temperature;
+            UniformPrior = new LanguagePrior(PriorChoice.UniformName, trainingPrior.UniformAdjustment(Languages), uniformTemperature ?? classifier.Temperature);
+        }
         sets = manifest.Calibration.PredictionSets.Select(level => PredictionSetThresholds.From(level, Languages)).ToArray();
     }
 
@@ -134,7 +138,7 @@ public sealed class Predictor
             (weights[k], named[k]) = (weight, true);
         }
         if (!(weights.Sum() > 0)) throw new InvalidPriorException("At least one language needs a weight above 0.");
-        return new LanguagePrior(PriorChoice.WeightsName, trainingPrior.Adjustment(Languages, weights));
+        return new LanguagePrior(PriorChoice.WeightsName, trainingPrior.Adjustment(Languages, weights), classifier.Temperature);
     }
 
     private int IndexOf(string language)
@@ -212,8 +216,8 @@ public sealed class Predictor
         return new PredictionOutcome(confidence, Calibration.PredictionSet(ranking, dataProbabilities, options.Set.Thresholds, options.Prior.Adjustment, set), reasons);
     }
 
-    private void Probabilities(ReadOnlySpan<double> logits, LanguagePrior prior, Span<double> probabilities) =>
-        Calibration.Probabilities(logits, classifier.Temperature, prior.Adjustment, probabilities);
+    private static void Probabilities(ReadOnlySpan<double> logits, LanguagePrior prior, Span<double> probabilities) =>
+        Calibration.Probabilities(logits, prior.Temperature, prior.Adjustment, probabilities);
 }
 
 /// <summary>One coverage level's per-language thresholds on the data-prior probability, in the model's language order.</summary>

@@ -100,6 +100,13 @@ public static class ManifestRules
             if (level is null) return (field, "is missing");
             if (!IsFraction(level.Threshold)) return (field + ".threshold", "must be between 0 and 1");
         }
+        foreach (var prior in calibration.Priors ?? [])
+        {
+            if (prior.Temperature is { } temperature && !(double.IsFinite(temperature) && temperature > 0))
+            {
+                return ($"calibration.priors ({prior.Prior}).temperature", "must be a positive number");
+            }
+        }
         return null;
     }
 

@@ -56,13 +56,18 @@ public sealed record CalibrationReport(
 /// How the answers under this prior score on the test split as it is (not reweighted); null in manifests written
 /// before it was recorded.
 /// </param>
+/// <param name="Temperature">
+/// The temperature this prior answers with, fitted on validation names reweighted to the prior; null in manifests
+/// written before priors had their own, which answer with the data prior's.
+/// </param>
 public sealed record PriorCalibration(
     string Prior,
     double TestEce,
     double TestEceIfCalibrated,
     IReadOnlyList<ReliabilityBin> TestReliability,
     IReadOnlyList<PriorCoverage> PredictionSets,
-    PriorAnswers? TestAnswers = null);
+    PriorAnswers? TestAnswers = null,
+    double? Temperature = null);
 
 /// <summary>
 /// Scores of the languages a prior answers first, as the service ranks them. Accuracy and top-3 are what a user with
@@ -84,7 +89,9 @@ public sealed record PriorCoverage(double Coverage, double TestCoverage, double 
 /// <remarks>
 /// Served probabilities under a prior are softmax(z / T + a), with a the prior's adjustment (log q − log π', see
 /// <see cref="Serving.LanguagePrior"/>); T is fitted with the data prior's adjustment, on validation names, which
-/// follow the data's mix. A language's prediction-set score is its data-prior probability, whatever prior answers: as
+/// follow the data's mix. Each other named prior gets a temperature of its own, fitted on the validation names
+/// reweighted to it (importance weights q / π): a model whose logits are compressed (label smoothing, an ensemble's
+/// mean) is calibrated by a different T once a prior shifts its answers. A language's prediction-set score is its data-prior probability, whatever prior answers: as
 /// label shift leaves p(name | language) alone, a threshold fitted on one language's validation names covers that
 /// language with the same probability under any prior. With fewer validation names than the level needs
 /// (⌈(n+1)·coverage⌉ > n), a language has no threshold of its own; the pooled one stands in, fitted on every
@@ -115,10 +122,14 @@ public static class Calibration
         var validation = Probabilities(validationLogits, temperature, data);
         var testData = Probabilities(testLogits, temperature, data);
         var levels = CoverageLevels.Select(coverage => Level(languages, coverage, validation, validationLabels, testData, testLabels)).ToArray();
-        var testShares = Shares(testLabels, languages.Count);
+        var (validationShares, testShares) = (Shares(validationLabels, languages.Count), Shares(testLabels, languages.Count));
         var priorReports = priors.Select(prior =>
         {
-            var answered = prior.Adjustment == data ? testData : Probabilities(testLogits, temperature, prior.Adjustment);
+            // Another prior is another mix of names: its temperature minimises the NLL of validation names reweighted to it.
+            var priorTemperature = prior.Adjustment == data
+                ? temperature
+                : FitTemperature(validationLogits, validationLabels, prior.Adjustment, ImportanceWeights(validationLabels, validationShares, Shares(prior.Adjustment, data, validationShares)));
+            var answered = prior.Adjustment == data ? testData : Probabilities(testLogits, priorTemperature, prior.Adjustment);
             var weights = ImportanceWeights(testLabels, testShares, Shares(prior.Adjustment, data, testShares));
             var reliability = Reliability(answered, testLabels, weights);
             var coverages = levels.Select(level =>
@@ -134,7 +145,7 @@ public static class Calibration
                 return new PriorCoverage(level.Coverage, covered / weights.Sum(), size / weights.Sum());
             }).ToArray();
             return new PriorCalibration(
-                prior.Name, ExpectedCalibrationError(reliability), EceIfCalibrated(answered, weights), reliability, coverages, Answers(languages, answered, testLabels));
+                prior.Name, ExpectedCalibrationError(reliability), EceIfCalibrated(answered, weights), reliability, coverages, Answers(languages, answered, testLabels), priorTemperature);
         }).ToArray();
         var reliabilityData = Reliability(testData, testLabels);
         return new CalibrationReport(
@@ -225,25 +236,28 @@ public static class Calibration
         }).ToArray();
 
     /// <summary>Mean negative log-likelihood of softmax(logits / temperature + adjustment) for the true labels.</summary>
-    public static double NegativeLogLikelihood(IReadOnlyList<double[]> logits, IReadOnlyList<int> labels, double temperature, double[]? adjustment = null)
+    public static double NegativeLogLikelihood(
+        IReadOnlyList<double[]> logits, IReadOnlyList<int> labels, double temperature, double[]? adjustment = null, IReadOnlyList<double>? weights = null)
     {
-        double total = 0;
+        var (total, weightSum) = (0.0, 0.0);
         for (var i = 0; i < logits.Count; i++)
         {
             var scaled = logits[i].Select((logit, k) => logit / temperature + (adjustment?[k] ?? 0)).ToArray();
             var max = scaled.Max();
-            total += max + Math.Log(scaled.Sum(value => Math.Exp(value - max))) - scaled[labels[i]];
+            var weight = weights?[i] ?? 1;
+            total += weight * (max + Math.Log(scaled.Sum(value => Math.Exp(value - max))) - scaled[labels[i]]);
+            weightSum += weight;
         }
-        return logits.Count == 0 ? 0 : total / logits.Count;
+        return weightSum == 0 ? 0 : total / weightSum;
     }
 
     /// <summary>
     /// The temperature minimising NLL (with the served adjustment, if any). NLL is convex in 1/T, so a golden-section
     /// search over 1/T in [0.05, 20] finds it.
     /// </summary>
-    public static double FitTemperature(IReadOnlyList<double[]> logits, IReadOnlyList<int> labels, double[]? adjustment = null)
+    public static double FitTemperature(IReadOnlyList<double[]> logits, IReadOnlyList<int> labels, double[]? adjustment = null, IReadOnlyList<double>? weights = null)
     {
-        double NllAt(double inverse) => NegativeLogLikelihood(logits, labels, 1 / inverse, adjustment);
+        double NllAt(double inverse) => NegativeLogLikelihood(logits, labels, 1 / inverse, adjustment, weights);
         var phi = (Math.Sqrt(5) - 1) / 2;
         double low = 0.05, high = 20;
         while (high - low > 1e-4)
