@@ -32,7 +32,7 @@ internal static class Comparison
             return text switch
             {
                 "reference" => Rnn(text, TrainingConfig.Reference),
-                "previous" => Rnn(text, PreviousDefault),
+                "previous" => Rnn(text, TrainingConfig.FirstRelease),
                 "default" => Rnn(text, new TrainingConfig()),
                 "ngram" => Ngram(text, new NgramBaselineOptions()),
                 "ngram-balanced" => Ngram(text, new NgramBaselineOptions(ClassWeightExponent: 1)),
@@ -53,20 +53,6 @@ internal static class Comparison
         if (errors.Count > 0) throw new ArgumentException($"{text}: {string.Join("; ", errors.Select(error => $"{error.Setting} {error.Message}"))}");
         return Rnn(name, config);
     }
-
-    /// <summary>The configuration of model version 1, the first shipped model: today's default without what issue 12 added.</summary>
-    public static TrainingConfig PreviousDefault { get; } = new TrainingConfig() with
-    {
-        EarlyStoppingPatience = 8,
-        Checkpoint = CheckpointMetric.ValidationLoss,
-        WarmupEpochs = 0,
-        DecayOutputBias = true,
-        BoundaryMarks = false,
-        NgramBuckets = 0,
-        Bidirectional = false,
-        Members = 1,
-        LabelSmoothing = 0,
-    };
 
     private static Candidate Rnn(string name, TrainingConfig config) => new(name, config.ClassWeightExponent, (split, seed, parts) =>
     {

@@ -66,7 +66,7 @@ public sealed class BadFilesTests
         SetImmutable(app.ModelsDirectory, true); // even root cannot create files in it
         try
         {
-            var started = await client.PostJsonAsync("/api/training", new { hiddenSize = 8, epochs = 2 });
+            var started = await client.PostJsonAsync("/api/training", new { members = 1, hiddenSize = 8, epochs = 2 });
             var job = await TrainingTests.WaitUntilFinished(client, started.Headers.Location!);
 
             Assert.Equal(TrainingJobState.Failed, job.State);

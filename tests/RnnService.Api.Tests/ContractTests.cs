@@ -45,7 +45,7 @@ public sealed class ContractTests
         using var client = app.CreateClientWithKey();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/training")
         {
-            Content = new StringContent("""{"hiddenSize": 8, "epochs": 1}""", Encoding.UTF8, "application/json"),
+            Content = new StringContent("""{"members": 1, "hiddenSize": 8, "epochs": 1}""", Encoding.UTF8, "application/json"),
         };
         request.Headers.Host = "evil.example";
 

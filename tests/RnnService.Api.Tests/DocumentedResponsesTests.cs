@@ -73,7 +73,7 @@ public sealed class DocumentedResponsesTests
         await Call(anonymous, "POST", Stream + "?top=101&coverage=0.5", "name\nLopez\n", "text/csv");
         await Call(anonymous, "POST", Stream, "name\n" + new string('a', 300_000) + "\n", "text/csv");                 // 413: over Streaming:MaxBodyBytes
         await Call(anonymous, "POST", Stream, """{"name": "Lopez"}""");                                              // 415
-        var job = await (await Call(keyed, "POST", "/api/training", """{"hiddenSize": 8, "epochs": 200, "earlyStoppingPatience": 0}""")).ReadAsync<JsonElement>();
+        var job = await (await Call(keyed, "POST", "/api/training", """{"members": 1, "hiddenSize": 8, "epochs": 200, "earlyStoppingPatience": 0}""")).ReadAsync<JsonElement>();
         var id = job.GetProperty("id").GetString();
         await Call(keyed, "POST", "/api/training", "{}");                                   // 409: one job at a time
         await Call(keyed, "POST", "/api/training", """{"epochs": 0}""");
@@ -118,7 +118,7 @@ public sealed class DocumentedResponsesTests
         {
             await Call(keyed, method, url, accept: "text/xml");
         }
-        await Call(keyed, "POST", "/api/training", """{"hiddenSize": 8, "epochs": 200, "earlyStoppingPatience": 0}""", accept: "text/xml");
+        await Call(keyed, "POST", "/api/training", """{"members": 1, "hiddenSize": 8, "epochs": 200, "earlyStoppingPatience": 0}""", accept: "text/xml");
         var running = (await (await keyed.GetAsync("/api/training")).ReadAsync<JsonElement>()).EnumerateArray().First(j => j.GetProperty("state").GetString() == "Running" || j.GetProperty("state").GetString() == "Queued");
         await Call(keyed, "DELETE", $"/api/training/{running.GetProperty("id").GetString()}", accept: "text/xml");
         // 429: the wrong-key lockout on the operations that need the key, the per-client limits on the others.

@@ -22,9 +22,9 @@ public sealed class FleetTests
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
 
     /// <summary>Still training when the test acts on it, however fast the machine.</summary>
-    private static readonly object LongJob = new { hiddenSize = 32, epochs = 200, batchSize = 4, earlyStoppingPatience = 0 };
+    private static readonly object LongJob = new { members = 1, hiddenSize = 32, epochs = 200, batchSize = 4, earlyStoppingPatience = 0 };
 
-    private static readonly object TinyJob = new { hiddenSize = 8, epochs = 2, batchSize = 16, seed = 3 };
+    private static readonly object TinyJob = new { members = 1, hiddenSize = 8, epochs = 2, batchSize = 16, seed = 3 };
 
     public static readonly TheoryData<string> Stores = new() { "sqlite", "postgres" };
 
@@ -170,7 +170,7 @@ public sealed class FleetTests
             {
                 var worker = processes.Add(ServiceProcess.StartWorker(workerEnvironment));
                 await WaitForNoActiveJob(client, processes); // the new worker first decides what a lost one left undecided
-                var job = await Start(client, new { hiddenSize = 8, epochs = 6, batchSize = 16, seed = round });
+                var job = await Start(client, new { members = 1, hiddenSize = 8, epochs = 6, batchSize = 16, seed = round });
                 await WaitFor(client, job, j => j.State != TrainingJobState.Queued, processes);
                 await Task.Delay(random.Next(0, 1500)); // somewhere in training, publishing or promoting
                 worker.Kill();

@@ -91,7 +91,7 @@ public sealed class HostTests
         await using var app = new RnnServiceApp();
         using var client = app.CreateClientWithKey();
         await client.PostJsonAsync("/api/predictions", new { name = "Rossini" });
-        var started = await client.PostJsonAsync("/api/training", new { hiddenSize = 8, epochs = 2 });
+        var started = await client.PostJsonAsync("/api/training", new { members = 1, hiddenSize = 8, epochs = 2 });
         await TrainingTests.WaitUntilFinished(client, started.Headers.Location!);
 
         var metrics = await client.GetStringAsync("/metrics");

@@ -7,10 +7,10 @@ namespace RnnService.Api.Tests;
 
 public sealed class TrainingTests
 {
-    private static readonly object TinyJob = new { hiddenSize = 16, epochs = 4, batchSize = 16, learningRate = 0.02, seed = 5 };
+    private static readonly object TinyJob = new { members = 1, hiddenSize = 16, epochs = 4, batchSize = 16, learningRate = 0.02, seed = 5 };
 
     /// <summary>Long enough to still be running when the test acts on it (a few seconds), short enough to finish if not cancelled.</summary>
-    private static readonly object LongJob = new { hiddenSize = 16, epochs = 200, batchSize = 4, earlyStoppingPatience = 0 };
+    private static readonly object LongJob = new { members = 1, hiddenSize = 16, epochs = 200, batchSize = 4, earlyStoppingPatience = 0 };
 
     [Fact]
     public async Task ATrainingJobPublishesANewVersionThatPredictionsThenReport()
@@ -85,7 +85,7 @@ public sealed class TrainingTests
         TinyModel.Seed(app.ModelsDirectory, 1, manifest => manifest.Replace("\"macroF1\":", "\"macroF1\": 1.0, \"ignored\":", StringComparison.Ordinal));
         using var client = app.CreateClientWithKey();
 
-        var started = await client.PostJsonAsync("/api/training", new { hiddenSize = 8, epochs = 1, learningRate = 0.0001 });
+        var started = await client.PostJsonAsync("/api/training", new { members = 1, hiddenSize = 8, epochs = 1, learningRate = 0.0001 });
         var job = await WaitUntilFinished(client, started.Headers.Location!);
 
         Assert.Equal(TrainingJobState.Succeeded, job.State);
@@ -122,6 +122,8 @@ public sealed class TrainingTests
     [InlineData("epochs", 0, "epochs must be between 1 and 200.")]
     [InlineData("learningRate", -1, "learningRate must be greater than 0 and at most 1.")]
     [InlineData("batchSize", 5000, "batchSize must be between 1 and 1024.")]
+    [InlineData("members", 9, "members must be between 1 and 8.")]
+    [InlineData("hiddenSize", 130, "hiddenSize must be a multiple of the number of members.")]
     public async Task AHyperparameterOutsideItsRangeIsAProblemNamingIt(string field, double value, string message)
     {
         await using var app = new RnnServiceApp();
@@ -203,8 +205,8 @@ public sealed class TrainingLimitTests
         // Largest model, smallest everything else, then cancelled: acceptance is what is tested, not the training.
         var atLimits = new
         {
-            hiddenSize = 512, epochs = 200, batchSize = 1024, learningRate = 1.0, weightDecay = 1.0, classWeightExponent = 1.0,
-            gradientClipNorm = 1000.0, earlyStoppingPatience = 200, seed = int.MaxValue,
+            hiddenSize = 512, members = 8, ngramBuckets = 65536, labelSmoothing = 0.5, epochs = 200, batchSize = 1024, learningRate = 1.0,
+            weightDecay = 1.0, classWeightExponent = 1.0, gradientClipNorm = 1000.0, earlyStoppingPatience = 200, seed = int.MaxValue,
         };
 
         var started = await client.PostJsonAsync("/api/training", atLimits);
@@ -213,7 +215,11 @@ public sealed class TrainingLimitTests
         await client.DeleteAsync($"/api/training/{job.Id}");
         Assert.Equal(TrainingJobState.Cancelled, (await TrainingTests.WaitUntilFinished(client, started.Headers.Location!)).State);
 
-        var atLowerLimits = new { hiddenSize = 4, epochs = 1, batchSize = 1, learningRate = 1e-9, weightDecay = 0.0, classWeightExponent = 0.0, gradientClipNorm = 0.0, earlyStoppingPatience = 0 };
+        var atLowerLimits = new
+        {
+            members = 1, hiddenSize = 4, bidirectional = false, boundaryMarks = false, ngramBuckets = 0, labelSmoothing = 0.0, epochs = 1, batchSize = 1,
+            learningRate = 1e-9, weightDecay = 0.0, classWeightExponent = 0.0, gradientClipNorm = 0.0, earlyStoppingPatience = 0,
+        };
         var small = await client.PostJsonAsync("/api/training", atLowerLimits);
         Assert.Equal(HttpStatusCode.Accepted, small.StatusCode);
         Assert.Equal(TrainingJobState.Succeeded, (await TrainingTests.WaitUntilFinished(client, small.Headers.Location!)).State);
@@ -233,7 +239,7 @@ public sealed class CancellationRaceTests
 
         for (var i = 0; i < jobs; i++)
         {
-            var started = await client.PostJsonAsync("/api/training", new { hiddenSize = 8, epochs = 2, seed = i });
+            var started = await client.PostJsonAsync("/api/training", new { members = 1, hiddenSize = 8, epochs = 2, seed = i });
             var job = await started.ReadAsync<TrainingJobResponse>();
             await Task.Delay(random.Next(0, 400));
             var cancel = await client.DeleteAsync($"/api/training/{job.Id}");

@@ -94,7 +94,7 @@ public sealed class TrustTests(RnnServiceApp app) : IClassFixture<RnnServiceApp>
         Assert.Equal(TinyModel.Manifest.Metrics.Test.Accuracy, card.TestAccuracy);
         Assert.Equal(TinyModel.Manifest.Metrics.Test.BalancedAccuracy, card.TestBalancedAccuracy);
         Assert.Equal(
-            "Character-level vanilla RNN (hidden size 16)",
+            "Character-level vanilla RNN (hidden size 16; a second RNN reading right to left; begin/end-of-name symbols; 4,096 hashed character bigram/trigram inputs)",
             card.Network);
         Assert.InRange(card.TestTopThreeAccuracy!.Value, card.TestAccuracy, 1.0);
         Assert.Equal(3, card.PerLanguage.Count);

@@ -3,11 +3,12 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Playwright;
+using RnnService.Core.Storage;
 
 namespace RnnService.Browser.Tests;
 
 /// <summary>
-/// The service on a real socket, serving a temporary copy of the shipped model (version 1) and training on the tiny
+/// The service on a real socket, serving a temporary copy of the shipped models (the current version) and training on the tiny
 /// synthetic names data, with a known API key; tests can change its models folder without touching the repository's.
 /// </summary>
 public sealed class ServedApp : WebApplicationFactory<Program>
@@ -19,9 +20,15 @@ public sealed class ServedApp : WebApplicationFactory<Program>
 
     public ServedApp()
     {
-        CopyDirectory(Path.Combine(RepositoryPaths.Models, "1"), Path.Combine(models.Path, "1"));
+        // Every shipped version (version 1, format 1, answers only with the data prior), the current one served.
+        foreach (var version in Directory.EnumerateDirectories(RepositoryPaths.Models))
+        {
+            CopyDirectory(version, Path.Combine(models.Path, Path.GetFileName(version)));
+        }
+        var shipped = File.ReadAllText(Path.Combine(RepositoryPaths.Models, "current")).Trim();
+        new ModelStore(models.Path).SetCurrent(int.Parse(shipped, CultureInfo.InvariantCulture));
         TestData.WriteDirectory(data);
-        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(models.Path, "1", "manifest.json")));
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(models.Path, shipped, "manifest.json")));
         ShippedManifest = manifest.RootElement.Clone();
     }
 
@@ -30,7 +37,13 @@ public sealed class ServedApp : WebApplicationFactory<Program>
     /// <summary>The shipped model's manifest, so tests check the page against its numbers rather than copies of them.</summary>
     public JsonElement ShippedManifest { get; }
 
+    public int ShippedVersion => ShippedManifest.GetProperty("version").GetInt32();
+
     public int ShippedHiddenSize => ShippedManifest.GetProperty("architecture").GetProperty("hiddenSize").GetInt32();
+
+    /// <summary>Numbers in one step's state: the hidden size, twice when a second RNN reads the name right to left.</summary>
+    public int ShippedStateSize =>
+        ShippedHiddenSize * (ShippedManifest.GetProperty("architecture").TryGetProperty("bidirectional", out var bidirectional) && bidirectional.GetBoolean() ? 2 : 1);
 
     public JsonElement ShippedTestMetrics => ShippedManifest.GetProperty("metrics").GetProperty("test");
 

@@ -14,10 +14,12 @@ public sealed class TrainingPageTests(ServedPage served) : IClassFixture<ServedP
     {
         ServedPage.RequireChromium();
         var page = await served.OpenAsync(scriptErrors);
-        await Expect(page.Locator("#versions tbody tr")).ToHaveCountAsync(1);
+        var (shipped, trained) = (served.App.ShippedVersion, served.App.ShippedVersion + 1);
+        await Expect(page.Locator("#versions tbody tr")).ToHaveCountAsync(shipped);
 
         await page.GetByLabel("Hidden units").FillAsync("16");
-        await page.GetByLabel("Epochs").FillAsync("3");
+        await page.GetByLabel("Ensemble members").FillAsync("1");
+        await page.GetByLabel("Epochs per member").FillAsync("3");
         await page.GetByLabel("Batch size").FillAsync("16");
         await page.GetByLabel("API key").FillAsync(ServedApp.ApiKey);
         await page.GetByRole(AriaRole.Button, new() { Name = "Start training" }).ClickAsync();
@@ -25,7 +27,7 @@ public sealed class TrainingPageTests(ServedPage served) : IClassFixture<ServedP
         var outcome = page.Locator("#train-outcome");
         // One sentence, whichever way the promotion rule went.
         await Expect(outcome).ToHaveTextAsync(
-            new Regex(@"^Training succeeded(: version 2 is now served|, but version 2 is not served), because [^()]+\.$"),
+            new Regex($@"^Training succeeded(: version {trained} is now served|, but version {trained} is not served), because [^()]+\.$"),
             new() { Timeout = 30_000 });
         await Expect(page.Locator("#train-status")).ToContainTextAsync("succeeded, epoch 3 of 3");
         await Expect(page.Locator("#train-progress")).ToHaveAttributeAsync("value", "3");
@@ -35,8 +37,8 @@ public sealed class TrainingPageTests(ServedPage served) : IClassFixture<ServedP
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Start training" })).ToBeEnabledAsync();
 
         // The Model section is refreshed: the new version is listed.
-        await Expect(page.Locator("#versions tbody tr")).ToHaveCountAsync(2);
-        await Expect(page.Locator("#versions tbody tr[data-version='2']")).ToBeVisibleAsync();
+        await Expect(page.Locator("#versions tbody tr")).ToHaveCountAsync(trained);
+        await Expect(page.Locator($"#versions tbody tr[data-version='{trained}']")).ToBeVisibleAsync();
         await ServedPage.ScreenshotAsync(page.Locator("#train"), "train-wide");
         Assert.Empty(scriptErrors);
     }
@@ -53,7 +55,8 @@ public sealed class TrainingPageTests(ServedPage served) : IClassFixture<ServedP
         // Long enough to still be running when the test cancels it (it would take about a minute). The tiny learning rate
         // keeps the validation loss creeping down every epoch, so early stopping cannot end the job first.
         await page.GetByLabel("Hidden units").FillAsync("256");
-        await page.GetByLabel("Epochs").FillAsync("200");
+        await page.GetByLabel("Ensemble members").FillAsync("1");
+        await page.GetByLabel("Epochs per member").FillAsync("200");
         await page.GetByLabel("Batch size").FillAsync("2");
         await page.GetByLabel("Learning rate").FillAsync("0.000001");
         await page.GetByLabel("API key").FillAsync(ServedApp.ApiKey);
@@ -78,7 +81,7 @@ public sealed class TrainingPageTests(ServedPage served) : IClassFixture<ServedP
         ServedPage.RequireChromium();
         var page = await served.OpenAsync(scriptErrors);
 
-        await page.GetByLabel("Epochs").FillAsync("3");
+        await page.GetByLabel("Epochs per member").FillAsync("3");
         await page.GetByLabel("API key").FillAsync("not-the-key");
         await page.GetByRole(AriaRole.Button, new() { Name = "Start training" }).ClickAsync();
 

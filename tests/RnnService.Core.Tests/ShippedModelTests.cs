@@ -1,5 +1,6 @@
 using RnnService.Core.Data;
 using RnnService.Core.Storage;
+using RnnService.Core.Training;
 
 namespace RnnService.Core.Tests;
 
@@ -15,9 +16,25 @@ public class ShippedModelTests
         Assert.NotNull(version);
         using var model = store.Load(version.Value);
         var test = model.Manifest.Metrics.Test;
-        Assert.True(test.Accuracy >= 0.80, $"test accuracy {test.Accuracy}");
-        Assert.True(test.MacroF1 >= 0.50, $"test macro-F1 {test.MacroF1}");
+        Assert.True(test.Accuracy >= 0.84, $"test accuracy {test.Accuracy}");
+        Assert.True(test.MacroF1 >= 0.55, $"test macro-F1 {test.MacroF1}");
+        var uniform = model.Manifest.Calibration.Priors!.Single(prior => prior.Prior == "uniform").TestAnswers!;
+        Assert.True(uniform.BalancedAccuracy >= 0.63, $"balanced accuracy under the uniform prior {uniform.BalancedAccuracy}");
         Assert.Equal(NamesDataset.Load(RepositoryPaths.Data).Fingerprint, model.Manifest.Data.Fingerprint);
+    }
+
+    [Fact]
+    public void TheFirstShippedModelStillServesAndReadsWithTheSettingsItWasTrainedWith()
+    {
+        using var first = new ModelStore(RepositoryPaths.Models).Load(1);
+
+        Assert.Equal(ModelManifest.FirstFormat, first.Manifest.Format);
+        Assert.Equal(
+            (1, false, false, 0, CheckpointMetric.ValidationLoss, 0.0),
+            (first.Manifest.Training.Members, first.Manifest.Training.Bidirectional, first.Manifest.Training.BoundaryMarks,
+                first.Manifest.Training.NgramBuckets, first.Manifest.Training.Checkpoint, first.Manifest.Training.LabelSmoothing));
+        var probabilities = first.Classifier.Predict(["nakamura"])[0];
+        Assert.Equal("Japanese", first.Classifier.Languages[Array.IndexOf(probabilities, probabilities.Max())]);
     }
 
     [Theory]

@@ -46,7 +46,7 @@ public class TrainerTests
         {
             Assert.Equal(expected, ensemble, (a, b) => Math.Abs(a - b) < 1e-5);
         }
-        Assert.Contains(new TrainingConfig { Members = 3 }.Validate(), error => error.Setting == "HiddenSize" && error.Message.Contains("multiple of Members", StringComparison.Ordinal));
+        Assert.Contains(new TrainingConfig { Members = 3 }.Validate(), error => error.Setting == "HiddenSize" && error.Message.Contains("multiple of the number of members", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed record ModelCard(
         return new ModelCard(
             manifest.Version,
             manifest.CreatedAt,
-            Describe(manifest.Architecture),
+            Describe(manifest.Architecture, manifest.Training.Members),
             $"Suggest which of {manifest.Languages.Count} languages a family name most likely comes from, with calibrated probabilities "
                 + "and a prediction set; for research, data exploration and as one signal among others. Not for decisions about "
                 + "individuals: a name's origin says nothing certain about a person's nationality, ethnicity or language.",
@@ -64,9 +64,10 @@ public sealed record ModelCard(
     }
 
     /// <summary>The network in words, from the architecture (which, unlike the training settings of an old manifest, knows what was built).</summary>
-    private static string Describe(RnnArchitecture architecture)
+    private static string Describe(RnnArchitecture architecture, int members)
     {
         var options = new List<string> { $"hidden size {architecture.HiddenSize}" };
+        if (members > 1) options.Add($"an ensemble of {members} trained apart, answering their mean");
         if (architecture.Bidirectional) options.Add("a second RNN reading right to left");
         if (architecture.BoundaryMarks) options.Add("begin/end-of-name symbols");
         if (architecture.NgramBuckets > 0) options.Add($"{architecture.NgramBuckets.ToString("N0", CultureInfo.InvariantCulture)} hashed character bigram/trigram inputs");

@@ -9,11 +9,27 @@ namespace RnnService.Api.Training;
 /// </summary>
 public sealed record TrainingRequest
 {
-    /// <summary>Hidden units, 4–512 (default 128).</summary>
+    /// <summary>Hidden units each way, 4–512, summed over the ensemble's members and a multiple of their number (default 128).</summary>
     /// <example>128</example>
     public int? HiddenSize { get; init; }
 
-    /// <summary>Maximum epochs, 1–200 (default 40).</summary>
+    /// <summary>RNNs trained apart, each with its own seed, and served as one that answers their mean logits, 1–8 (default 4).</summary>
+    /// <example>4</example>
+    public int? Members { get; init; }
+
+    /// <summary>Whether a second RNN reads each name right to left (default true).</summary>
+    public bool? Bidirectional { get; init; }
+
+    /// <summary>Whether the RNN reads begin- and end-of-name symbols (default true).</summary>
+    public bool? BoundaryMarks { get; init; }
+
+    /// <summary>Hashed character bigram and trigram inputs, 0 (characters only) to 65,536 (default 4,096).</summary>
+    public int? NgramBuckets { get; init; }
+
+    /// <summary>Share of each target spread over all languages in the loss, 0–0.5 (default 0.1).</summary>
+    public double? LabelSmoothing { get; init; }
+
+    /// <summary>Epochs per member, 1–200 (default 40).</summary>
     /// <example>10</example>
     public int? Epochs { get; init; }
 
@@ -34,7 +50,7 @@ public sealed record TrainingRequest
     /// <summary>Gradient clipping norm, 0 (off) to 1000 (default 5).</summary>
     public double? GradientClipNorm { get; init; }
 
-    /// <summary>Epochs without a better validation loss before stopping, 0 (never) to 200 (default 8).</summary>
+    /// <summary>Epochs without a better validation macro-F1 before stopping, 0 (never) to 200 (default 0).</summary>
     public int? EarlyStoppingPatience { get; init; }
 
     /// <summary>Seed of initialisation and shuffling (default 1).</summary>
@@ -47,6 +63,11 @@ public sealed record TrainingRequest
         return defaults with
         {
             HiddenSize = HiddenSize ?? defaults.HiddenSize,
+            Members = Members ?? defaults.Members,
+            Bidirectional = Bidirectional ?? defaults.Bidirectional,
+            BoundaryMarks = BoundaryMarks ?? defaults.BoundaryMarks,
+            NgramBuckets = NgramBuckets ?? defaults.NgramBuckets,
+            LabelSmoothing = LabelSmoothing ?? defaults.LabelSmoothing,
             Epochs = Epochs ?? defaults.Epochs,
             BatchSize = BatchSize ?? defaults.BatchSize,
             LearningRate = LearningRate ?? defaults.LearningRate,

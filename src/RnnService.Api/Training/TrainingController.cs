@@ -45,7 +45,8 @@ public sealed class TrainingController(IJobStore jobs, ServerPaths paths) : Cont
         {
             return new Problem(ProblemKinds.Validation, "")
             {
-                Errors = errors.ToDictionary(error => JsonField.Casing(error.Setting), error => new[] { $"{JsonField.Casing(error.Setting)} {error.Message}." }),
+                Errors = errors.GroupBy(error => JsonField.Casing(error.Setting))
+                    .ToDictionary(field => field.Key, field => field.Select(error => $"{field.Key} {error.Message}.").ToArray()),
             };
         }
         var (queued, job) = await jobs.EnqueueAsync(config, cancellationToken);

@@ -501,7 +501,8 @@ async function activate(version, button) {
 
 const FIELDS = [
   { name: 'hiddenSize', label: 'Hidden units', integer: true },
-  { name: 'epochs', label: 'Epochs', integer: true },
+  { name: 'members', label: 'Ensemble members', integer: true },
+  { name: 'epochs', label: 'Epochs per member', integer: true },
   { name: 'batchSize', label: 'Batch size', integer: true },
   { name: 'learningRate', label: 'Learning rate', integer: false },
   { name: 'seed', label: 'Seed', integer: true },

@@ -1,12 +1,14 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RnnService.Core.Data;
 using RnnService.Core.Model;
 using RnnService.Core.Serving;
+using RnnService.Core.Training;
 
 namespace RnnService.Core.Storage;
 
@@ -368,7 +370,7 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
         {
             using var document = JsonDocument.Parse(BoundedFile.Read(path, MaxManifestBytes));
             if (NullElementPath(document.RootElement, "$") is { } nullElement) throw new ModelLoadException($"{path}: {nullElement} is null.");
-            manifest = document.Deserialize<ModelManifest>(JsonOptions);
+            manifest = WithSettingsOfItsTime(JsonObject.Create(document.RootElement)).Deserialize<ModelManifest>(JsonOptions);
         }
         catch (Exception exception) when (exception is IOException or JsonException or UnauthorizedAccessException)
         {
@@ -381,6 +383,20 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
         if (ManifestRules.FirstProblem(manifest) is var (field, problem))
         {
             throw new ModelLoadException($"{path}: {field} {problem}.");
+        }
+        return manifest;
+    }
+
+    /// <summary>
+    /// A manifest written before a training setting existed lacks it: the model was trained with the value of its day
+    /// (<see cref="TrainingConfig.FirstRelease"/>), not today's default, so that is what the manifest is read with.
+    /// </summary>
+    private static JsonObject? WithSettingsOfItsTime(JsonObject? manifest)
+    {
+        if (manifest?["training"] is not JsonObject training) return manifest;
+        foreach (var (setting, value) in JsonSerializer.SerializeToNode(TrainingConfig.FirstRelease, JsonOptions)!.AsObject())
+        {
+            if (!training.ContainsKey(setting)) training[setting] = value?.DeepClone();
         }
         return manifest;
     }

@@ -32,8 +32,9 @@ public static class Promotion
         if (servedScore is not { } servedF1) return new PromotionDecision(false, comparedOn);
         var candidateF1 = candidate.Metrics.Validation.MacroF1;
         var promote = candidateF1 >= servedF1 - tolerance;
+        var comparison = candidateF1 >= servedF1 ? "is at least" : promote ? $"is within {tolerance} of" : $"is more than {tolerance} below";
         return new PromotionDecision(promote, string.Create(CultureInfo.InvariantCulture,
-            $"its validation macro-F1 {candidateF1:F4} is {(promote ? "within" : "more than")} {tolerance} {(promote ? "of" : "below")} version {serving.Version}'s {servedF1:F4}, {comparedOn}"));
+            $"its validation macro-F1 {candidateF1:F4} {comparison} version {serving.Version}'s {servedF1:F4}, {comparedOn}"));
     }
 
     /// <summary>True when two versions were validated on the same names: the same data, split seed and fractions.</summary>

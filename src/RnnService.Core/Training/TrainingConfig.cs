@@ -107,6 +107,23 @@ public sealed record TrainingConfig
     public bool ShuffleEachEpoch { get; init; } = true;
 
     /// <summary>
+    /// The first shipped model's settings (models/1): one RNN reading single characters left to right, early stopping
+    /// on validation loss. A manifest written before a setting existed was trained with its value here.
+    /// </summary>
+    public static TrainingConfig FirstRelease { get; } = new()
+    {
+        EarlyStoppingPatience = 8,
+        Checkpoint = CheckpointMetric.ValidationLoss,
+        WarmupEpochs = 0,
+        LabelSmoothing = 0,
+        DecayOutputBias = true,
+        BoundaryMarks = false,
+        NgramBuckets = 0,
+        Bidirectional = false,
+        Members = 1,
+    };
+
+    /// <summary>
     /// T. Parr, "Explaining RNNs without neural networks": hidden 100, identity W, U and V from a standard normal,
     /// float64, no biases, Adam at 0.005, batch 32, 12 epochs, training set shuffled once, global left padding.
     /// </summary>
@@ -147,7 +164,7 @@ public sealed record TrainingConfig
         }
         Check(HiddenSize is >= 4 and <= 512, nameof(HiddenSize), "must be between 4 and 512");
         Check(Members is >= 1 and <= 8, nameof(Members), "must be between 1 and 8");
-        Check(Members < 1 || HiddenSize % Members == 0, nameof(HiddenSize), "must be a multiple of Members");
+        Check(Members < 1 || HiddenSize is < 4 or > 512 || HiddenSize % Members == 0, nameof(HiddenSize), "must be a multiple of the number of members");
         Check(Epochs is >= 1 and <= 200, nameof(Epochs), "must be between 1 and 200");
         Check(BatchSize is >= 1 and <= 1024, nameof(BatchSize), "must be between 1 and 1024");
         Check(LearningRate is > 0 and <= 1, nameof(LearningRate), "must be greater than 0 and at most 1");
