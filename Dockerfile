@@ -16,10 +16,13 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0
 COPY --from=build /out/ /app/
 COPY deploy/healthcheck.sh /app/healthcheck.sh
 COPY data/names /app/data/names
-# Seeds the models volume with the shipped model on first use; the non-root user must be able to publish into it (and
+# Seeds the models volume with the shipped models (the current one served) on first use; the non-root user must be able to publish into it (and
 # keep the SQLite job store there when no database is configured), so the folder itself is its own too.
 RUN install -d -o app -g app /app/models
 COPY --chown=app:app models/1 /app/models/1
+COPY --chown=app:app models/2 /app/models/2
+COPY --chown=app:app models/current /app/models/current
+COPY --chown=app:app models/current.history /app/models/current.history
 
 # Every setting is an environment variable (see README); these are the container's defaults.
 ENV Urls=http://+:8080 \
