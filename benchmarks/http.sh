@@ -157,8 +157,9 @@ start_fleet() {
   api_settings=(Training__RunWorker=false)
   start_api
   api_settings=()
+  # On one host the worker yields the CPU to the API (nice 19), as an operator would run it; on a fleet it has a node of its own.
   (cd "$publish/trainer" && exec env Serving__ModelsDirectory="$models" Training__DataDirectory="$repo/data/names" \
-      dotnet RnnService.Trainer.dll worker) >>"$work/worker.log" 2>&1 &
+      nice -n 19 dotnet RnnService.Trainer.dll worker) >>"$work/worker.log" 2>&1 &
   worker_pid=$!
 }
 

@@ -33,7 +33,7 @@ public sealed class TrainingUnderLoadTests
         var outcomes = new List<TrainingJobResponse>();
         for (var i = 0; i < Jobs; i++)
         {
-            var started = await client.PostJsonAsync("/api/training", new { members = 1, hiddenSize = 64, epochs = 12, batchSize = 2, seed = i });
+            var started = await client.PostJsonAsync("/api/training", new { members = 1, bidirectional = false, boundaryMarks = false, ngramBuckets = 0, hiddenSize = 64, epochs = 12, batchSize = 2, seed = i });
             Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
             outcomes.Add(await TrainingTests.WaitUntilFinished(client, started.Headers.Location!, TimeSpan.FromMinutes(5)));
         }
