@@ -21,6 +21,9 @@ public sealed class FleetTests
     private const string ApiKey = "fleet-key";
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
 
+    /// <summary>Every version is promoted: the fleet is under test here, not the tiny jobs' quality.</summary>
+    private const double Tolerance = 1;
+
     /// <summary>Still training when the test acts on it, however fast the machine.</summary>
     private static readonly object LongJob = new { members = 1, hiddenSize = 32, epochs = 200, batchSize = 4, earlyStoppingPatience = 0 };
 
@@ -45,6 +48,7 @@ public sealed class FleetTests
             ["Training__RunWorker"] = "false",
             ["Training__WorkerLease"] = Lease.ToString(),
             ["Training__PollInterval"] = "00:00:00.100",
+            ["Training__PromotionTolerance"] = Tolerance.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Security__ApiKey"] = ApiKey,
         };
         var (a, clientA) = await ServiceProcess.StartApiAsync(environment, ApiKey);
@@ -121,7 +125,7 @@ public sealed class FleetTests
         processes.Add(ServiceProcess.StartWorker(environment));
         var adoptedDecided = await WaitFor(clientA, unrecorded, j => j.IsFinished(), processes);
         var rule = new TrainingRunner(folder, NullLogger<TrainingRunner>.Instance)
-            .DecidePromotion(folder.GetManifest(4), folder.GetManifest(3), data.Path, Promotion.DefaultTolerance);
+            .DecidePromotion(folder.GetManifest(4), folder.GetManifest(3), data.Path, Tolerance);
         Assert.Equal(
             (TrainingJobState.Succeeded, 4, rule.Promote, rule.Note, null),
             (adoptedDecided.State, adoptedDecided.ModelVersion, adoptedDecided.Promoted, adoptedDecided.PromotionNote, adoptedDecided.Error));

@@ -257,7 +257,7 @@ public sealed class PageTests(ServedPage served) : IClassFixture<ServedPage>
         var json = page.GetByRole(AriaRole.Link, new() { Name = "Model card as JSON" });
         var cardJson = await page.APIRequest.GetAsync(new Uri(served.BaseAddress, await json.GetAttributeAsync("href")).ToString());
         Assert.Equal(200, cardJson.Status);
-        Assert.Equal(1, (await cardJson.JsonAsync())!.Value.GetProperty("version").GetInt32());
+        Assert.Equal(served.App.ShippedVersion, (await cardJson.JsonAsync())!.Value.GetProperty("version").GetInt32());
 
         await ServedPage.ScreenshotAsync(page.Locator("#calibration"), "calibration-wide");
         await page.SetViewportSizeAsync(375, 812);

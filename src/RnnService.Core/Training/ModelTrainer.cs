@@ -200,11 +200,15 @@ public static class ModelTrainer
         ? history.MaxBy(r => r.ValidationMacroF1)!.Epoch
         : history.MinBy(r => r.ValidationLoss)!.Epoch;
 
-    /// <summary>Warm-up epochs rise linearly to the peak rate; then the schedule runs over the remaining epochs.</summary>
+    /// <summary>
+    /// Warm-up epochs rise linearly to the peak rate; then the schedule runs over the remaining epochs. Warm-up takes at
+    /// most a quarter of the epochs, so a short run still trains at its peak rate.
+    /// </summary>
     private static double LearningRateAt(TrainingConfig config, int epoch)
     {
-        if (epoch <= config.WarmupEpochs) return config.LearningRate * epoch / (config.WarmupEpochs + 1);
-        var (step, steps) = (epoch - 1 - config.WarmupEpochs, config.Epochs - config.WarmupEpochs);
+        var warmup = Math.Min(config.WarmupEpochs, config.Epochs / 4);
+        if (epoch <= warmup) return config.LearningRate * epoch / (warmup + 1);
+        var (step, steps) = (epoch - 1 - warmup, config.Epochs - warmup);
         return config.Schedule switch
         {
             LearningRateSchedule.Cosine => config.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * step / steps)),
