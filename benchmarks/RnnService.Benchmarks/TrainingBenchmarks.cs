@@ -7,8 +7,9 @@ namespace RnnService.Benchmarks;
 
 /// <summary>
 /// One training epoch on data/names (14,401 training names) with one torch thread, as the service trains: the default
-/// configuration and the article's reference. Each run is a whole <see cref="ModelTrainer.Train"/> with Epochs = 1, so
-/// it includes building the model and the epoch's validation pass.
+/// configuration (an epoch of each of its ensemble's members), the first release's single RNN, and the article's
+/// reference. Each run is a whole <see cref="ModelTrainer.Train"/> with Epochs = 1, so it includes building the model
+/// and the epoch's validation pass.
 /// </summary>
 [Config(typeof(TrainingRunConfig))]
 public class TrainingBenchmarks
@@ -25,6 +26,9 @@ public class TrainingBenchmarks
 
     [Benchmark(Baseline = true)]
     public double EpochDefault() => Run(new TrainingConfig { Epochs = 1, EarlyStoppingPatience = 0 });
+
+    [Benchmark]
+    public double EpochFirstRelease() => Run(TrainingConfig.FirstRelease with { Epochs = 1, EarlyStoppingPatience = 0 });
 
     [Benchmark]
     public double EpochReference() => Run(TrainingConfig.Reference with { Epochs = 1, EarlyStoppingPatience = 0 });
