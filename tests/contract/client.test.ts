@@ -109,10 +109,10 @@ test('models: list, current, one version, its card as JSON and Markdown, an unkn
 });
 
 test('training: start, poll until published, list; a second job is refused while one runs, then cancelled', async () => {
-  const anonymous = await client.POST('/api/training', { body: { hiddenSize: 8, epochs: 2 } });
+  const anonymous = await client.POST('/api/training', { body: { members: 1, hiddenSize: 8, epochs: 2 } });
   assert.equal(anonymous.error?.code, 'api-key-missing');
 
-  const started = await client.POST('/api/training', { body: { hiddenSize: 8, epochs: 2 }, ...keyed });
+  const started = await client.POST('/api/training', { body: { members: 1, hiddenSize: 8, epochs: 2 }, ...keyed });
   assert.equal(started.response.status, 202);
   assert.equal(started.response.headers.get('location'), `/api/training/${started.data?.id}`);
   const finished = await pollUntilFinished(started.data!.id);
@@ -122,7 +122,7 @@ test('training: start, poll until published, list; a second job is refused while
   const jobs = await client.GET('/api/training');
   assert.ok(jobs.data?.some((job) => job.id === started.data?.id));
 
-  const long = await client.POST('/api/training', { body: { hiddenSize: 8, epochs: 200, earlyStoppingPatience: 0 }, ...keyed });
+  const long = await client.POST('/api/training', { body: { members: 1, hiddenSize: 8, epochs: 200, earlyStoppingPatience: 0 }, ...keyed });
   assert.equal(long.response.status, 202);
   const refused = await client.POST('/api/training', { body: { hiddenSize: 8 }, ...keyed });
   assert.equal(refused.error?.code, 'training-job-active');

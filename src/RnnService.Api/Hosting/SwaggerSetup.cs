@@ -263,13 +263,13 @@ public static class SwaggerSetup
         private const string TrainingJob = """
             {"id": "4c070bf4-8c8a-4c3f-8b23-be3f4251d5df", "state": "Running",
              "config": {"hiddenSize": 128, "epochs": 10, "batchSize": 128, "learningRate": 0.01, "schedule": "Cosine", "weightDecay": 0.2,
-                        "gradientClipNorm": 5, "classWeightExponent": 0.3, "unknownCharacterRate": 0.05, "earlyStoppingPatience": 8, "seed": 1,
+                        "gradientClipNorm": 5, "classWeightExponent": 0.3, "unknownCharacterRate": 0.05, "earlyStoppingPatience": 0, "seed": 1,
                         "splitSeed": 2024, "validationFraction": 0.1, "testFraction": 0.1, "initialization": "Orthogonal", "outputBias": true,
-                        "precision": "Float32", "batching": "LengthGrouped", "shuffleEachEpoch": true, "checkpoint": "ValidationLoss",
-                        "warmupEpochs": 0, "labelSmoothing": 0, "decayOutputBias": true, "accentStrippedCopies": false, "boundaryMarks": false,
-                        "ngramBuckets": 0, "bidirectional": false},
+                        "precision": "Float32", "batching": "LengthGrouped", "shuffleEachEpoch": true, "checkpoint": "ValidationMacroF1",
+                        "warmupEpochs": 2, "labelSmoothing": 0.1, "decayOutputBias": false, "accentStrippedCopies": false, "boundaryMarks": true,
+                        "ngramBuckets": 4096, "bidirectional": true, "members": 4},
              "createdAt": "2026-12-01T03:35:42+00:00", "startedAt": "2026-12-01T03:35:42+00:00", "finishedAt": null,
-             "epochs": [{"epoch": 1, "epochs": 10, "trainingLoss": 1.52, "trainingAccuracy": 0.58, "validationLoss": 1.21,
+             "epochs": [{"epoch": 1, "epochs": 40, "trainingLoss": 1.52, "trainingAccuracy": 0.58, "validationLoss": 1.21,
                          "validationAccuracy": 0.66, "validationMacroF1": 0.41, "learningRate": 0.0098, "elapsed": "00:00:00.4100000"}],
              "modelVersion": null, "promoted": null, "promotionNote": null, "error": null, "cancelRequested": false}
             """;

@@ -61,13 +61,12 @@ public static class ModelTrainer
             for (var k = 0; k < config.Members; k++)
             {
                 var (offset, elapsed) = (k * config.Epochs, history.LastOrDefault()?.Elapsed ?? TimeSpan.Zero);
-                var renumbered = new Progress(report => progress?.Report(report with
-                {
-                    Epoch = offset + report.Epoch, Epochs = config.Members * config.Epochs, Elapsed = elapsed + report.Elapsed,
-                }));
-                var member = TrainOne(split, memberConfig with { Seed = MemberSeed(config.Seed, k) }, renumbered, cancellationToken);
+                EpochReport AsOneRun(EpochReport report) =>
+                    report with { Epoch = offset + report.Epoch, Epochs = config.Members * config.Epochs, Elapsed = elapsed + report.Elapsed };
+                var member = TrainOne(
+                    split, memberConfig with { Seed = MemberSeed(config.Seed, k) }, new Progress(report => progress?.Report(AsOneRun(report))), cancellationToken);
                 members.Add(member);
-                history.AddRange(member.History.Select(report => report with { Epoch = offset + report.Epoch, Epochs = config.Members * config.Epochs, Elapsed = elapsed + report.Elapsed }));
+                history.AddRange(member.History.Select(AsOneRun));
             }
             var merged = CharRnn.Ensemble(members.Select(member => member.Model).ToArray());
             var last = members[^1];
