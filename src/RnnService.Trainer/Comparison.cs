@@ -76,29 +76,25 @@ internal static class Comparison
     {
         (string Name, IReadOnlyList<LabeledName> Examples)[] parts = withTest ? [("validation", split.Validation), ("test", split.Test)] : [("validation", split.Validation)];
         var logFrequencies = LogTrainingFrequencies(split);
+        var validationLabels = split.Validation.Select(example => example.Language).ToArray();
         var rows = parts.Select(_ => new StringBuilder()).ToArray();
         foreach (var candidate in candidates)
         {
             var runs = parts.Select(_ => new List<RunScores>()).ToArray();
+            // As served: the class-weighted loss fitted the scores to the prior π' ∝ frequency × class weight, so the data
+            // prior adds log frequency − log π' = −log weight, and the uniform prior −log π' (see LanguagePrior), each after
+            // dividing by its own temperature fitted on validation (see Calibration).
+            var dataAdjustment = ModelTrainer.ClassWeights(split, candidate.ClassWeightExponent).Select(weight => -Math.Log(weight)).ToArray();
+            var uniformAdjustment = dataAdjustment.Select((adjustment, k) => adjustment - logFrequencies[k]).ToArray();
             for (var seed = 1; seed <= (candidate.Deterministic ? 1 : seeds); seed++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var stopwatch = Stopwatch.StartNew();
                 var scores = candidate.TrainAndScore(split, seed, parts.Select(part => part.Examples).ToArray());
                 var seconds = stopwatch.Elapsed.TotalSeconds;
-                // As served: the class-weighted loss fitted the scores to the prior π' ∝ frequency × class weight, so the
-                // data prior adds log frequency − log π' = −log weight, and the uniform prior −log π' (see LanguagePrior),
-                // after dividing by the temperature fitted on validation.
-                var logWeights = ModelTrainer.ClassWeights(split, candidate.ClassWeightExponent).Select(weight => Math.Log(weight)).ToArray();
-                // Each prior at its own temperature, the uniform one fitted on validation names reweighted to every language alike.
-                var dataAdjustment = logWeights.Select(logWeight => -logWeight).ToArray();
-                var uniformAdjustment = dataAdjustment.Select((adjustment, k) => adjustment - logFrequencies[k]).ToArray();
-                var validationLabels = split.Validation.Select(example => example.Language).ToArray();
-                var validationCounts = validationLabels.CountBy(label => label).ToDictionary();
-                var toUniform = validationLabels.Select(label => 1.0 / validationCounts[label]).ToArray();
                 var (dataTemperature, uniformTemperature) = (
                     Calibration.FitTemperature(scores[0], validationLabels, dataAdjustment),
-                    Calibration.FitTemperature(scores[0], validationLabels, uniformAdjustment, toUniform));
+                    Calibration.FitPriorTemperature(scores[0], validationLabels, uniformAdjustment, dataAdjustment));
                 static double[][] Answered(double[][] rows, double temperature, double[] adjustment) =>
                     rows.Select(row => row.Select((score, k) => score / temperature + adjustment[k]).ToArray()).ToArray();
                 for (var p = 0; p < parts.Length; p++)

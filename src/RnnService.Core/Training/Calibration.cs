@@ -122,13 +122,10 @@ public static class Calibration
         var validation = Probabilities(validationLogits, temperature, data);
         var testData = Probabilities(testLogits, temperature, data);
         var levels = CoverageLevels.Select(coverage => Level(languages, coverage, validation, validationLabels, testData, testLabels)).ToArray();
-        var (validationShares, testShares) = (Shares(validationLabels, languages.Count), Shares(testLabels, languages.Count));
+        var testShares = Shares(testLabels, languages.Count);
         var priorReports = priors.Select(prior =>
         {
-            // Another prior is another mix of names: its temperature minimises the NLL of validation names reweighted to it.
-            var priorTemperature = prior.Adjustment == data
-                ? temperature
-                : FitTemperature(validationLogits, validationLabels, prior.Adjustment, ImportanceWeights(validationLabels, validationShares, Shares(prior.Adjustment, data, validationShares)));
+            var priorTemperature = prior.Adjustment == data ? temperature : FitPriorTemperature(validationLogits, validationLabels, prior.Adjustment, data);
             var answered = prior.Adjustment == data ? testData : Probabilities(testLogits, priorTemperature, prior.Adjustment);
             var weights = ImportanceWeights(testLabels, testShares, Shares(prior.Adjustment, data, testShares));
             var reliability = Reliability(answered, testLabels, weights);
@@ -267,6 +264,16 @@ public static class Calibration
             else low = left;
         }
         return 1 / ((low + high) / 2);
+    }
+
+    /// <summary>
+    /// The temperature a prior other than the data's answers with. That prior stands for another mix of names, so the
+    /// temperature minimises the NLL of the validation names reweighted to it (importance weights q / π).
+    /// </summary>
+    public static double FitPriorTemperature(IReadOnlyList<double[]> validationLogits, IReadOnlyList<int> validationLabels, double[] adjustment, double[] dataAdjustment)
+    {
+        var shares = Shares(validationLabels, dataAdjustment.Length);
+        return FitTemperature(validationLogits, validationLabels, adjustment, ImportanceWeights(validationLabels, shares, Shares(adjustment, dataAdjustment, shares)));
     }
 
     /// <summary>
