@@ -387,6 +387,9 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
         return manifest;
     }
 
+    /// <summary>Every training setting of the first release, serialised once; each manifest read copies the ones it lacks.</summary>
+    private static readonly KeyValuePair<string, JsonNode?>[] FirstReleaseSettings = [.. JsonSerializer.SerializeToNode(TrainingConfig.FirstRelease, JsonOptions)!.AsObject()];
+
     /// <summary>
     /// A manifest written before a training setting existed lacks it: the model was trained with the value of its day
     /// (<see cref="TrainingConfig.FirstRelease"/>), not today's default, so that is what the manifest is read with.
@@ -394,7 +397,7 @@ public sealed class ModelStore(string root, ILogger<ModelStore>? logger = null)
     private static JsonObject? WithSettingsOfItsTime(JsonObject? manifest)
     {
         if (manifest?["training"] is not JsonObject training) return manifest;
-        foreach (var (setting, value) in JsonSerializer.SerializeToNode(TrainingConfig.FirstRelease, JsonOptions)!.AsObject())
+        foreach (var (setting, value) in FirstReleaseSettings)
         {
             if (!training.ContainsKey(setting)) training[setting] = value?.DeepClone();
         }

@@ -127,7 +127,8 @@ public sealed record TrainingConfig
     /// T. Parr, "Explaining RNNs without neural networks": hidden 100, identity W, U and V from a standard normal,
     /// float64, no biases, Adam at 0.005, batch 32, 12 epochs, training set shuffled once, global left padding.
     /// </summary>
-    public static TrainingConfig Reference { get; } = new()
+    /// <remarks>Built on <see cref="FirstRelease"/>: the article knows none of the options added since.</remarks>
+    public static TrainingConfig Reference { get; } = FirstRelease with
     {
         HiddenSize = 100,
         Epochs = 12,
@@ -139,14 +140,6 @@ public sealed record TrainingConfig
         ClassWeightExponent = 0,
         UnknownCharacterRate = 0,
         EarlyStoppingPatience = 0,
-        Checkpoint = CheckpointMetric.ValidationLoss,
-        WarmupEpochs = 0,
-        DecayOutputBias = true,
-        BoundaryMarks = false,
-        NgramBuckets = 0,
-        Bidirectional = false,
-        Members = 1,
-        LabelSmoothing = 0,
         Initialization = RnnInitialization.Identity,
         OutputBias = false,
         Precision = Precision.Float64,
