@@ -12,24 +12,11 @@
 # Needs the .NET 10 SDK, curl, python3 and GNU time (installed with apt-get when missing). Builds Release first.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/common.sh" bulk
 rows=${ROWS:-1000000}
 big_mb=${BIG_MB:-1000}
-work=$(mktemp -d /tmp/rnnservice-bulk-XXXXXX)
-api_pid=""
 
-cleanup() {
-  if [ -n "$api_pid" ] && kill -0 "$api_pid" 2>/dev/null; then kill -TERM "$api_pid"; wait "$api_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-log() { printf '>> %s\n' "$*" >&2; }
-
-if [ ! -x /usr/bin/time ]; then
-  log "installing GNU time"
-  apt-get update -qq && apt-get install -y -qq time >/dev/null
-fi
+[ -x /usr/bin/time ] || { log "installing GNU time"; apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
 log "building (Release)"
 dotnet build "$repo/RnnService.sln" -c Release -v q -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }

@@ -9,23 +9,15 @@
 # Needs a Release build (dotnet build RnnService.sln -c Release), curl, python3 and wrk (installed when missing).
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/common.sh" fairness
 duration=${DURATION:-10s}
 api="$repo/src/RnnService.Api/bin/Release/net10.0/RnnService.Api.dll"
-work=$(mktemp -d /tmp/rnnservice-fairness-XXXXXX)
-api_pid=""
-cleanup() {
-  if [ -n "$api_pid" ] && kill -0 "$api_pid" 2>/dev/null; then kill -TERM "$api_pid"; wait "$api_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-log() { printf '>> %s\n' "$*" >&2; }
 
 [ -f "$api" ] || { echo "build first: dotnet build RnnService.sln -c Release" >&2; exit 1; }
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+require_package wrk wrk
 
 cat "$repo"/data/names/*.txt | awk 'NF' | awk 'NR % 100 == 0' | head -200 >"$work/names.txt"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 
 start_api() { # models folder, extra environment...
@@ -41,7 +33,7 @@ start_api() { # models folder, extra environment...
   done
   echo "the API did not become ready" >&2; exit 1
 }
-stop_api() { kill -TERM "$api_pid"; wait "$api_pid" 2>/dev/null || true; api_pid=""; }
+stop_api() { stop_process "$api_pid"; api_pid=""; }
 
 p99_ms() { awk '$1 == "99%" { v = $2; if (v ~ /us$/) v = v / 1000; else if (v ~ /ms$/) v = v + 0; else if (v ~ /s$/) v = v * 1000; print v }' "$1"; }
 rps() { awk '/Requests\/sec:/ { printf "%.0f", $2 }' "$1"; }

@@ -21,29 +21,14 @@
 # version into the repository's models folder or move its current pointer.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/common.sh" http
 duration=${DURATION:-10s}
 connections=${CONNECTIONS:-32}
 threads=${THREADS:-2}
 api_key=bench
-work=$(mktemp -d /tmp/rnnservice-http-XXXXXX)
-api_pid=""
-worker_pid=""
 api_settings=()   # extra environment of the next start_api
 
-cleanup() {
-  if [ -n "$api_pid" ] && kill -0 "$api_pid" 2>/dev/null; then kill -TERM "$api_pid"; wait "$api_pid" 2>/dev/null || true; fi
-  if [ -n "$worker_pid" ] && kill -0 "$worker_pid" 2>/dev/null; then kill -TERM "$worker_pid"; wait "$worker_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-log() { printf '>> %s\n' "$*" >&2; }
-
-if ! command -v wrk >/dev/null; then
-  log "installing wrk"
-  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-fi
+require_package wrk wrk
 
 publish=${PUBLISH_DIR:-$work/publish}
 if [ -z "${PUBLISH_DIR:-}" ]; then
@@ -65,7 +50,7 @@ total=$(wc -l <"$work/all-names.txt")
 awk -v step=$((total / 200)) 'NR % step == 0' "$work/all-names.txt" | head -200 >"$work/names.txt"
 log "$(wc -l <"$work/names.txt") names for the prediction mix"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 
 now_ms() { date +%s%3N; }
@@ -90,8 +75,7 @@ start_api() {
 }
 
 stop_api() {
-  kill -TERM "$api_pid"
-  wait "$api_pid" 2>/dev/null || true
+  stop_process "$api_pid"
   api_pid=""
 }
 
@@ -164,8 +148,7 @@ start_fleet() {
 }
 
 stop_fleet() {
-  kill -TERM "$worker_pid"
-  wait "$worker_pid" 2>/dev/null || true
+  stop_process "$worker_pid"
   worker_pid=""
   stop_api
 }
