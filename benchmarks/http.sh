@@ -8,6 +8,7 @@
 #      (RnnService.Trainer worker, sharing the models folder and its SQLite job store) trains the job: the fleet layout
 #   MODE=training runs only the training comparison, ROUNDS (2) times: an API with its own worker, idle and training,
 #      then an API with the worker off and a worker process, idle and training (UPDATE_DOCS=1: docs block "training")
+#   MODE=ratio runs only (a) and (b), ROUNDS (5) times on one API, with the API's CPU per request (UPDATE_DOCS=1: docs block "ratio")
 #   4. resident memory (VmRSS) of a fresh API process after 10k and after 200k predictions
 # and prints a markdown table of each figure next to its target. If BenchmarkDotNet results of InferenceBenchmarks
 # are present (BenchmarkDotNet.Artifacts/results), their medians fill the in-process rows.
@@ -156,6 +157,32 @@ stop_fleet() {
 warm_up() { wrk -t"$threads" -c"$connections" -d10s "${predict_args[@]}" >/dev/null; }
 
 ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+if [ "${MODE:-full}" = ratio ]; then
+  # Only predictions against /health/live, ROUNDS times back to back on one API: one run's ratio swings with what else
+  # gets the cores, so the spread over rounds and the CPU per request say how far to trust it.
+  rounds=${ROUNDS:-5}
+  rows=""
+  for round in $(seq 1 "$rounds"); do
+    log "round $round: /health/live, then predictions"
+    read -r live_rps live_p50 live_p99 live_bad live_cpu < <(run_wrk live -d"$duration" "$base/health/live")
+    read -r pred_rps pred_p50 pred_p99 pred_bad pred_cpu < <(run_wrk predictions -d"$duration" "${predict_args[@]}")
+    rows+="| $round | $live_rps | $pred_rps | $(ratio_of "$pred_rps" "$live_rps") | $live_cpu µs | $pred_cpu µs | $(ratio_of "$live_cpu" "$pred_cpu") |"$'\n'
+  done
+  stop_api
+  table="Predictions against /health/live: run of $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end.
+\`MODE=ratio bash benchmarks/http.sh\`: wrk -t$threads -c$connections -d$duration --latency each, on one API; target: predictions ≥ 0.6 × /health/live.
+
+| round | /health/live req/s | predictions req/s | ratio | API CPU per request, /health/live | API CPU per request, predictions | CPU ratio (live ÷ predictions) |
+|---|---|---|---|---|---|---|
+${rows}"
+  printf '\n%s\n' "$table"
+  if [ "${UPDATE_DOCS:-}" = 1 ]; then
+    printf '%s\n' "$table" | python3 "$repo/benchmarks/update_docs.py" ratio
+    log "docs/performance.md updated"
+  fi
+  exit 0
+fi
 
 if [ "${MODE:-full}" = training ]; then
   # Only the comparison of predictions while a job trains, ROUNDS times, alternating the two layouts.

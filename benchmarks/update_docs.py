@@ -4,6 +4,7 @@
   python3 benchmarks/update_docs.py inprocess           the table of the latest BenchmarkDotNet reports
   bash benchmarks/http.sh | python3 benchmarks/update_docs.py http    the table http.sh prints (UPDATE_DOCS=1 does this)
   ... | python3 benchmarks/update_docs.py training   the table MODE=training bash benchmarks/http.sh prints
+  ... | python3 benchmarks/update_docs.py ratio      the table MODE=ratio bash benchmarks/http.sh prints
   python3 benchmarks/update_docs.py median METHOD [--us]  one InferenceBenchmarks median, as reported or in µs (http.sh)
 
 So the published figures are the benchmarks' own output, not retyped by hand.
@@ -79,7 +80,7 @@ def replace_block(name, text):
 if __name__ == "__main__":
     if sys.argv[1:] == ["inprocess"]:
         replace_block("inprocess", in_process_table())
-    elif sys.argv[1:] in (["http"], ["training"]):
+    elif sys.argv[1:] in (["http"], ["training"], ["ratio"]):
         replace_block(sys.argv[1], sys.stdin.read())
     elif len(sys.argv) in (3, 4) and sys.argv[1] == "median":
         median = report_rows("InferenceBenchmarks")[sys.argv[2]]["Median"]
