@@ -156,6 +156,14 @@ stop_fleet() {
 
 warm_up() { wrk -t"$threads" -c"$connections" -d10s "${predict_args[@]}" >/dev/null; }
 
+# (a) GET /health/live, then (b) POST /api/predictions, each for $duration; sets live_* and pred_* (rps, p50, p99, bad, cpu).
+live_then_predictions() {
+  log "(a) GET /health/live, $duration, $connections connections"
+  read -r live_rps live_p50 live_p99 live_bad live_cpu < <(run_wrk live -d"$duration" "$base/health/live")
+  log "(b) POST /api/predictions, $duration, $connections connections"
+  read -r pred_rps pred_p50 pred_p99 pred_bad pred_cpu < <(run_wrk predictions -d"$duration" "${predict_args[@]}")
+}
+
 ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 if [ "${MODE:-full}" = ratio ]; then
@@ -165,13 +173,12 @@ if [ "${MODE:-full}" = ratio ]; then
   rows=""
   for round in $(seq 1 "$rounds"); do
     log "round $round: /health/live, then predictions"
-    read -r live_rps live_p50 live_p99 live_bad live_cpu < <(run_wrk live -d"$duration" "$base/health/live")
-    read -r pred_rps pred_p50 pred_p99 pred_bad pred_cpu < <(run_wrk predictions -d"$duration" "${predict_args[@]}")
+    live_then_predictions
     rows+="| $round | $live_rps | $pred_rps | $(ratio_of "$pred_rps" "$live_rps") | $live_cpu µs | $pred_cpu µs | $(ratio_of "$live_cpu" "$pred_cpu") |"$'\n'
   done
   stop_api
   table="Predictions against /health/live: run of $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end.
-\`MODE=ratio bash benchmarks/http.sh\`: wrk -t$threads -c$connections -d$duration --latency each, on one API; target: predictions ≥ 0.6 × /health/live.
+\`MODE=ratio bash benchmarks/http.sh\`: wrk -t$threads -c$connections -d$duration --latency each, on one API; issue 12's target: predictions ≥ 0.6 × /health/live (the full run's table keeps the earlier bar of 0.8).
 
 | round | /health/live req/s | predictions req/s | ratio | API CPU per request, /health/live | API CPU per request, predictions | CPU ratio (live ÷ predictions) |
 |---|---|---|---|---|---|---|
@@ -222,10 +229,7 @@ ${rows}"
   exit 0
 fi
 
-log "(a) GET /health/live, $duration, $connections connections"
-read -r live_rps live_p50 live_p99 live_bad live_cpu < <(run_wrk live -d"$duration" "$base/health/live")
-log "(b) POST /api/predictions, $duration, $connections connections"
-read -r pred_rps pred_p50 pred_p99 pred_bad pred_cpu < <(run_wrk predictions -d"$duration" "${predict_args[@]}")
+live_then_predictions
 ratio=$(ratio_of "$pred_rps" "$live_rps")
 
 log "(c) POST /api/predictions while a training job runs"
