@@ -76,8 +76,8 @@ public class CharRnnTests
         Assert.Equal(memberArchitecture with { HiddenSize = 15 }, ensemble.Architecture);
         Assert.True(ensemble.forward(inputs).allclose(expected, rtol: 0, atol: 1e-9));
         var w = ensemble.get_parameter("W")!;                                            // no member reads another's state
-        Assert.Equal(0, w[..5, 5..].abs().max().ToDouble());
-        Assert.Equal(0, w[5..10, 10..].abs().max().ToDouble());
+        Assert.Equal(0, w[..5, 5..].abs().max().to(ScalarType.Float64).item<double>());
+        Assert.Equal(0, w[5..10, 10..].abs().max().to(ScalarType.Float64).item<double>());
         Assert.Throws<ArgumentException>(() => CharRnn.Ensemble([members[0], new CharRnn(memberArchitecture with { NgramBuckets = 7 })]));
     }
 

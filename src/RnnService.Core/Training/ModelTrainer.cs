@@ -162,8 +162,10 @@ public static class ModelTrainer
             if (config.GradientClipNorm > 0) nn.utils.clip_grad_norm_(model.parameters(), config.GradientClipNorm);
             optimizer.Step();
 
-            lossSum += loss.ToDouble() * batch.Length;
-            correct += logits.argmax(1).eq(labels).sum().ToInt64();
+            // item<T> reads the tensor's memory; ToDouble()/ToInt64() go through a temporary Scalar that the finalizer may
+            // free while native code still converts it (see AdamW), which aborts the process under many collections.
+            lossSum += loss.to(ScalarType.Float64).item<double>() * batch.Length;
+            correct += logits.argmax(1).eq(labels).sum().item<long>();
         }
         return (lossSum / examples.Length, (double)correct / examples.Length);
     }
