@@ -21,6 +21,7 @@ COPY data/names /app/data/names
 RUN install -d -o app -g app /app/models
 COPY --chown=app:app models/1 /app/models/1
 COPY --chown=app:app models/2 /app/models/2
+COPY --chown=app:app models/3 /app/models/3
 COPY --chown=app:app models/current /app/models/current
 COPY --chown=app:app models/current.history /app/models/current.history
 

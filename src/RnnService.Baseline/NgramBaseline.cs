@@ -3,17 +3,20 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
 using Microsoft.ML.Transforms.Text;
 using RnnService.Core.Data;
+using RnnService.Core.Storage;
 using RnnService.Core.Training;
 
 namespace RnnService.Baseline;
 
 /// <summary>Settings of the n-gram baseline.</summary>
 /// <param name="ClassWeightExponent">Example weight (count / mean count)^-exponent, as in the RNN's loss: 0 unweighted, 1 every language alike.</param>
+/// <param name="SupplementaryNames">Whether it also trains on the data's supplementary names, as the default RNN does.</param>
 /// <param name="L2Regularization">
 /// L2 penalty on the weights, added to the summed log-loss (scikit-learn's 1/C); chosen on validation from 1, 0.05 and
 /// 0.005 (accuracy 0.790, 0.839, 0.840; macro-F1 0.309, 0.497, 0.507).
 /// </param>
-public sealed record NgramBaselineOptions(double ClassWeightExponent = 0, int MaximumNgramLength = 5, float L2Regularization = 0.005f, int Seed = 1);
+public sealed record NgramBaselineOptions(
+    double ClassWeightExponent = 0, int MaximumNgramLength = 5, float L2Regularization = 0.005f, int Seed = 1, bool SupplementaryNames = true);
 
 /// <summary>
 /// Character n-grams (lengths 1–5, with begin/end-of-text markers) weighted by TF-IDF and L2-normalised, then a
@@ -29,27 +32,32 @@ public sealed class NgramBaseline
 {
     private readonly PredictionEngine<NameRow, ScoreRow> engine;
 
-    private NgramBaseline(PredictionEngine<NameRow, ScoreRow> engine, int languageCount)
+    private NgramBaseline(PredictionEngine<NameRow, ScoreRow> engine, int languageCount, TrainingPrior prior)
     {
         this.engine = engine;
         LanguageCount = languageCount;
+        Prior = prior;
     }
 
     public int LanguageCount { get; }
 
-    /// <summary>Fits the featurizer and the classifier on the split's training names only.</summary>
+    /// <summary>The prior its scores were fitted to (its training names and class weights), as an RNN's manifest records it.</summary>
+    public TrainingPrior Prior { get; }
+
+    /// <summary>Fits the featurizer and the classifier on the split's training names (and its supplement, if the options say so) only.</summary>
     public static NgramBaseline Train(DatasetSplit split, NgramBaselineOptions options)
     {
         ArgumentNullException.ThrowIfNull(split);
         ArgumentNullException.ThrowIfNull(options);
         var ml = new MLContext(options.Seed);
-        var weights = ModelTrainer.ClassWeights(split, options.ClassWeightExponent);      // as the RNN's loss weighs them
-        var rows = split.Training
+        var names = split.TrainingNames(options.SupplementaryNames);
+        var prior = ModelTrainer.Prior(split, names, options.ClassWeightExponent);      // as the RNN's loss weighs them
+        var rows = names
             .Select(example => new NameRow
             {
                 Name = example.Name,
                 Language = split.Languages[example.Language],
-                Weight = (float)weights[example.Language],
+                Weight = (float)prior.ClassWeights[split.Languages[example.Language]],
             })
             .ToArray();
         var data = ml.Data.LoadFromEnumerable(rows);
@@ -82,7 +90,7 @@ public sealed class NgramBaseline
             .Append(ml.Transforms.Text.FeaturizeText("Features", featurizer, nameof(NameRow.Name)))
             .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(trainer));
         var model = pipeline.Fit(data);
-        return new NgramBaseline(ml.Model.CreatePredictionEngine<NameRow, ScoreRow>(model), split.Languages.Count);
+        return new NgramBaseline(ml.Model.CreatePredictionEngine<NameRow, ScoreRow>(model), split.Languages.Count, prior);
     }
 
     /// <summary>The languages as key data, so key k, and so score k, is language k of the split.</summary>

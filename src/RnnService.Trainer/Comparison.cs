@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using RnnService.Baseline;
 using RnnService.Core.Data;
+using RnnService.Core.Storage;
 using RnnService.Core.Training;
 
 namespace RnnService.Trainer;
@@ -54,18 +55,18 @@ internal static class Comparison
         return Rnn(name, config);
     }
 
-    private static Candidate Rnn(string name, TrainingConfig config) => new(name, config.ClassWeightExponent, (split, seed, parts) =>
+    private static Candidate Rnn(string name, TrainingConfig config) => new(name, (split, seed, parts) =>
     {
         var trained = ModelTrainer.Train(split, config with { Seed = seed });
         using var model = trained.Model;
-        return parts.Select(part => Evaluator.Logits(model, trained.Vocabulary, part)).ToArray();
+        return (parts.Select(part => Evaluator.Logits(model, trained.Vocabulary, part)).ToArray(), trained.Prior);
     });
 
     /// <summary>L-BFGS on a convex loss lands on the same optimum whatever the seed, so one run stands for all.</summary>
-    private static Candidate Ngram(string name, NgramBaselineOptions options) => new(name, options.ClassWeightExponent, (split, seed, parts) =>
+    private static Candidate Ngram(string name, NgramBaselineOptions options) => new(name, (split, seed, parts) =>
     {
         var baseline = NgramBaseline.Train(split, options with { Seed = seed });
-        return parts.Select(part => baseline.LogProbabilities(part.Select(example => example.Name).ToArray())).ToArray();
+        return (parts.Select(part => baseline.LogProbabilities(part.Select(example => example.Name).ToArray())).ToArray(), baseline.Prior);
     }, Deterministic: true);
 
     /// <summary>
@@ -75,23 +76,20 @@ internal static class Comparison
     public static string Run(DatasetSplit split, IReadOnlyList<Candidate> candidates, int seeds, bool withTest, Action<string> log, CancellationToken cancellationToken)
     {
         (string Name, IReadOnlyList<LabeledName> Examples)[] parts = withTest ? [("validation", split.Validation), ("test", split.Test)] : [("validation", split.Validation)];
-        var logFrequencies = LogTrainingFrequencies(split);
         var validationLabels = split.Validation.Select(example => example.Language).ToArray();
         var rows = parts.Select(_ => new StringBuilder()).ToArray();
         foreach (var candidate in candidates)
         {
             var runs = parts.Select(_ => new List<RunScores>()).ToArray();
-            // As served: the class-weighted loss fitted the scores to the prior π' ∝ frequency × class weight, so the data
-            // prior adds log frequency − log π' = −log weight, and the uniform prior −log π' (see LanguagePrior), each after
-            // dividing by its own temperature fitted on validation (see Calibration).
-            var dataAdjustment = ModelTrainer.ClassWeights(split, candidate.ClassWeightExponent).Select(weight => -Math.Log(weight)).ToArray();
-            var uniformAdjustment = dataAdjustment.Select((adjustment, k) => adjustment - logFrequencies[k]).ToArray();
             for (var seed = 1; seed <= (candidate.Deterministic ? 1 : seeds); seed++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var stopwatch = Stopwatch.StartNew();
-                var scores = candidate.TrainAndScore(split, seed, parts.Select(part => part.Examples).ToArray());
+                var (scores, prior) = candidate.TrainAndScore(split, seed, parts.Select(part => part.Examples).ToArray());
                 var seconds = stopwatch.Elapsed.TotalSeconds;
+                // As served: each prior's adjustment to the prior the scores were fitted to (see LanguagePrior), after
+                // dividing by its own temperature fitted on validation (see Calibration).
+                var (dataAdjustment, uniformAdjustment) = (prior.DataAdjustment(split.Languages), prior.UniformAdjustment(split.Languages));
                 var (dataTemperature, uniformTemperature) = (
                     Calibration.FitTemperature(scores[0], validationLabels, dataAdjustment),
                     Calibration.FitPriorTemperature(scores[0], validationLabels, uniformAdjustment, dataAdjustment));
@@ -164,14 +162,6 @@ internal static class Comparison
         return string.Create(CultureInfo.InvariantCulture, $"| {name} | {string.Join(" | ", cells)} | {runs.Average(run => run.Seconds):F0} |\n");
     }
 
-    /// <summary>log of each language's share of the training names.</summary>
-    private static double[] LogTrainingFrequencies(DatasetSplit split)
-    {
-        var counts = new double[split.Languages.Count];
-        foreach (var example in split.Training) counts[example.Language]++;
-        return counts.Select(count => Math.Log(Math.Max(count, 1) / split.Training.Count)).ToArray();
-    }
-
     private static int ArgMax(double[] row) => Array.IndexOf(row, row.Max());
 
     private static double StandardDeviation(double[] values)
@@ -185,6 +175,6 @@ internal static class Comparison
 }
 
 /// <summary>A named way to train a scorer: for a split and a seed, trains on its training part and scores each given part (logits or log-probabilities).</summary>
-/// <remarks><paramref name="ClassWeightExponent"/> is that of its loss, which fixes the prior its scores were fitted to.</remarks>
+/// <remarks>It returns the scores with the prior they were fitted to (its training names and class weights).</remarks>
 internal sealed record Candidate(
-    string Name, double ClassWeightExponent, Func<DatasetSplit, int, IReadOnlyList<IReadOnlyList<LabeledName>>, double[][][]> TrainAndScore, bool Deterministic = false);
+    string Name, Func<DatasetSplit, int, IReadOnlyList<IReadOnlyList<LabeledName>>, (double[][][] Scores, TrainingPrior Prior)> TrainAndScore, bool Deterministic = false);

@@ -217,7 +217,7 @@ public sealed class TrainingLimitTests
 
         var atLowerLimits = new
         {
-            members = 1, hiddenSize = 4, bidirectional = false, boundaryMarks = false, ngramBuckets = 0, labelSmoothing = 0.0, epochs = 1, batchSize = 1,
+            members = 1, hiddenSize = 4, supplementaryNames = false, bidirectional = false, boundaryMarks = false, ngramBuckets = 0, labelSmoothing = 0.0, epochs = 1, batchSize = 1,
             learningRate = 1e-9, weightDecay = 0.0, classWeightExponent = 0.0, gradientClipNorm = 0.0, earlyStoppingPatience = 0,
         };
         var small = await client.PostJsonAsync("/api/training", atLowerLimits);

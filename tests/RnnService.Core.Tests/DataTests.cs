@@ -20,6 +20,49 @@ public class NamesDatasetTests
     }
 
     [Fact]
+    public void SupplementaryNamesStayOutOfTheSplitTheFingerprintAndTheHeldOutNames()
+    {
+        using var directory = new TemporaryDirectory();
+        TestData.WriteDirectory(directory);
+        var plain = NamesDataset.Load(directory.Path);
+        var plainSplit = DatasetSplit.Create(plain, 0.2, 0.2, seed: 3);
+        var (training, validation, test) = (plainSplit.Training[0], plainSplit.Validation[0], plainSplit.Test[^1]);
+        var supplement = Directory.CreateDirectory(Path.Combine(directory.Path, NamesDataset.SupplementFolder)).FullName;
+        // A new name; a pair the data already has; a validation name; a test name under another language.
+        File.AppendAllLines(Path.Combine(supplement, TestData.Languages[0] + ".txt"), ["Brandnewini", training.Name, validation.Name]);
+        File.AppendAllLines(Path.Combine(supplement, TestData.Languages[(test.Language + 1) % 3] + ".txt"), [test.Name]);
+        if (training.Language != 0) File.AppendAllLines(Path.Combine(supplement, TestData.Languages[training.Language] + ".txt"), [training.Name]);
+
+        var dataset = NamesDataset.Load(directory.Path);
+        var split = DatasetSplit.Create(dataset, 0.2, 0.2, seed: 3);
+
+        Assert.Equal(plain.Fingerprint, dataset.Fingerprint);
+        Assert.Equal(plain.Examples, dataset.Examples);
+        Assert.Equal(plainSplit.Training, split.Training);
+        Assert.Equal(plainSplit.Validation, split.Validation);
+        Assert.Equal(plainSplit.Test, split.Test);
+        Assert.DoesNotContain(training, dataset.Supplement);
+        Assert.Equal([new LabeledName("brandnewini", 0)], split.Supplement.Where(example => example.Name != training.Name));
+        Assert.Empty(split.Supplement.Select(example => example.Name).Intersect(split.Validation.Concat(split.Test).Select(example => example.Name)));
+        Assert.Equal(split.Training.Concat(split.Supplement), split.TrainingNames(supplement: true));
+        Assert.Equal(split.Training, split.TrainingNames(supplement: false));
+        Assert.NotNull(dataset.SupplementFingerprint);
+        Assert.Null(plain.SupplementFingerprint);
+    }
+
+    [Fact]
+    public void SupplementaryNamesOfALanguageTheDataLacksAreRefused()
+    {
+        using var directory = new TemporaryDirectory();
+        TestData.WriteDirectory(directory);
+        var supplement = Directory.CreateDirectory(Path.Combine(directory.Path, NamesDataset.SupplementFolder)).FullName;
+        File.WriteAllLines(Path.Combine(supplement, "Klingon.txt"), ["Worf"]);
+
+        var error = Assert.Throws<InvalidDataException>(() => NamesDataset.Load(directory.Path));
+        Assert.Contains("Klingon.txt", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FingerprintDependsOnContentNotOnLineOrder()
     {
         using var first = new TemporaryDirectory();

@@ -1,3 +1,4 @@
+using RnnService.Core.Data;
 using Microsoft.Extensions.Logging.Abstractions;
 using RnnService.Core.Serving;
 using RnnService.Core.Storage;
@@ -99,13 +100,41 @@ public sealed class PredictorTests : IDisposable
         Assert.Equal(blamed, exception.Language);
     }
 
-    /// <summary>softmax(z / T − log w): the served data prior, computed here from the manifest rather than by the predictor.</summary>
+    /// <summary>
+    /// softmax(z / T + log f − log(f' · w)), with f the data's frequencies and f' those trained on (the same without a
+    /// supplement, leaving −log w): the served data prior, computed here from the manifest rather than by the predictor.
+    /// </summary>
     private static double[] DataPrior(LoadedModel loaded, string name)
     {
         var logits = new double[loaded.Classifier.Languages.Count];
         loaded.Classifier.Logits(name, logits);
-        var weights = loaded.Manifest.Prior!.ClassWeights;
-        return Calibration.Softmax(logits.Select((z, k) => z / loaded.Classifier.Temperature - Math.Log(weights[loaded.Classifier.Languages[k]])).ToArray(), 1);
+        var prior = loaded.Manifest.Prior!;
+        var trained = prior.TrainedFrequencies ?? prior.Frequencies;
+        return Calibration.Softmax(logits.Select((z, k) =>
+        {
+            var language = loaded.Classifier.Languages[k];
+            return z / loaded.Classifier.Temperature + Math.Log(prior.Frequencies[language]) - Math.Log(trained[language] * prior.ClassWeights[language]);
+        }).ToArray(), 1);
+    }
+
+    [Fact]
+    public void SupplementaryNamesTrainTheModelButTheDataPriorKeepsTheDatasMix()
+    {
+        using var published = new PublishedModel();
+        TestData.WriteDirectory(published.Data, namesOfEach: [150, 150, 12]);
+        var supplement = Directory.CreateDirectory(Path.Combine(published.Data.Path, NamesDataset.SupplementFolder)).FullName;
+        File.WriteAllLines(Path.Combine(supplement, "Spanish.txt"), Enumerable.Range(0, 200).Select(i => $"Suppl{(char)('a' + i % 26)}{(char)('a' + i / 26)}ez"));
+        var manifest = new TrainingRunner(new ModelStore(published.Models.Path), NullLogger<TrainingRunner>.Instance).TrainAndPublish(published.Data.Path, TinyModel.Config);
+        published.Model = new ModelStore(published.Models.Path).Load(manifest.Version);
+
+        Assert.Equal(new Dictionary<string, int> { ["Spanish"] = 200 }, manifest.Data.Supplement!.NamesPerLanguage);
+        var training = manifest.Data.SizesPerLanguage.ToDictionary(size => size.Language, size => size.Training);
+        var (data, trained) = (manifest.Prior!.Frequencies, manifest.Prior.TrainedFrequencies!);
+        Assert.Equal((double)training["Spanish"] / training.Values.Sum(), data["Spanish"], 1e-12);
+        Assert.Equal((training["Spanish"] + 200.0) / (training.Values.Sum() + 200), trained["Spanish"], 1e-12);
+        var expected = DataPrior(published.Model, "lopez");
+        var prediction = published.Model.Predictor.Predict("lopez", published.Model.Predictor.Options(top: 3));
+        Assert.All(prediction.Languages, language => Assert.Equal(expected[published.Model.Classifier.Languages.ToList().IndexOf(language.Language)], language.Probability, 1e-12));
     }
 
     private static Dictionary<string, double> Probabilities(Prediction prediction) =>

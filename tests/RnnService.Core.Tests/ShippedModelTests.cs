@@ -20,7 +20,9 @@ public class ShippedModelTests
         Assert.True(test.MacroF1 >= 0.55, $"test macro-F1 {test.MacroF1}");
         var uniform = model.Manifest.Calibration.Priors!.Single(prior => prior.Prior == "uniform").TestAnswers!;
         Assert.True(uniform.BalancedAccuracy >= 0.63, $"balanced accuracy under the uniform prior {uniform.BalancedAccuracy}");
-        Assert.Equal(NamesDataset.Load(RepositoryPaths.Data).Fingerprint, model.Manifest.Data.Fingerprint);
+        var data = NamesDataset.Load(RepositoryPaths.Data);
+        Assert.Equal(data.Fingerprint, model.Manifest.Data.Fingerprint);
+        Assert.Equal(data.SupplementFingerprint, model.Manifest.Data.Supplement!.Fingerprint);
     }
 
     [Fact]
@@ -35,6 +37,16 @@ public class ShippedModelTests
                 first.Manifest.Training.NgramBuckets, first.Manifest.Training.Checkpoint, first.Manifest.Training.LabelSmoothing));
         var probabilities = first.Classifier.Predict(["nakamura"])[0];
         Assert.Equal("Japanese", first.Classifier.Languages[Array.IndexOf(probabilities, probabilities.Max())]);
+    }
+
+    [Fact]
+    public void TheSecondShippedModelReadsAsTrainedWithoutSupplementaryNames()
+    {
+        var manifest = new ModelStore(RepositoryPaths.Models).GetManifest(2);
+
+        Assert.Equal((4, false), (manifest.Training.Members, manifest.Training.SupplementaryNames));
+        Assert.Null(manifest.Data.Supplement);
+        Assert.Null(manifest.Prior!.TrainedFrequencies);
     }
 
     [Theory]

@@ -132,12 +132,36 @@ public class TrainerTests
         var examples = Enumerable.Range(0, 90).Select(i => new LabeledName("b" + i, 0))
             .Concat(Enumerable.Range(0, 10).Select(i => new LabeledName("s" + i, 1)));
         var split = new DatasetSplit(languages, examples.ToArray(), [], []);
+        double[] Weights(double exponent) => [.. languages.Select(language => ModelTrainer.Prior(split, split.Training, exponent).ClassWeights[language])];
 
-        Assert.Equal([1.0, 1.0], ModelTrainer.ClassWeights(split, 0));
-        var balanced = ModelTrainer.ClassWeights(split, 1);
+        Assert.Equal([1.0, 1.0], Weights(0));
+        var balanced = Weights(1);
         Assert.Equal(90 * balanced[0], 10 * balanced[1], 1e-9); // each language weighs the same in total
-        var halfway = ModelTrainer.ClassWeights(split, 0.5);
+        var halfway = Weights(0.5);
         Assert.Equal(3.0, halfway[1] / halfway[0], 1e-9);       // sqrt(90 / 10)
+    }
+
+    [Fact]
+    public void SupplementaryNamesMoveThePriorTheLossFitsButNotTheDatasMix()
+    {
+        var languages = new[] { "Big", "Small" };
+        var examples = Enumerable.Range(0, 90).Select(i => new LabeledName("b" + i, 0)).Concat(Enumerable.Range(0, 10).Select(i => new LabeledName("s" + i, 1)));
+        var split = new DatasetSplit(languages, examples.ToArray(), [], []) { Supplement = [.. Enumerable.Range(0, 30).Select(i => new LabeledName("x" + i, 1))] };
+
+        Assert.Equal(100, ModelTrainer.TrainingNames(split, new TrainingConfig { SupplementaryNames = false }).Count);
+        var names = ModelTrainer.TrainingNames(split, new TrainingConfig());
+        Assert.Equal(130, names.Count);
+        var prior = ModelTrainer.Prior(split, names, 1);
+
+        Assert.Equal((0.9, 0.1), (prior.Frequencies["Big"], prior.Frequencies["Small"]));
+        Assert.Equal((90 / 130.0, 40 / 130.0), (prior.TrainedFrequencies!["Big"], prior.TrainedFrequencies["Small"]));
+        Assert.Equal(90 * prior.ClassWeights["Big"], 40 * prior.ClassWeights["Small"], 1e-9);   // weighed over what is trained on
+        // Exponent 1 fits the scores to a uniform prior, so the data prior adds back exactly the data's log-odds.
+        var data = prior.DataAdjustment(languages);
+        Assert.Equal(Math.Log(9), data[0] - data[1], 1e-9);
+        var uniform = prior.UniformAdjustment(languages);
+        Assert.Equal(0, uniform[0] - uniform[1], 1e-9);
+        Assert.Null(ModelTrainer.Prior(split, split.Training, 1).TrainedFrequencies);
     }
 
     [Fact]

@@ -267,7 +267,7 @@ public static class SwaggerSetup
                         "splitSeed": 2024, "validationFraction": 0.1, "testFraction": 0.1, "initialization": "Orthogonal", "outputBias": true,
                         "precision": "Float32", "batching": "LengthGrouped", "shuffleEachEpoch": true, "checkpoint": "ValidationMacroF1",
                         "warmupEpochs": 2, "labelSmoothing": 0.1, "decayOutputBias": false, "accentStrippedCopies": false, "boundaryMarks": true,
-                        "ngramBuckets": 4096, "bidirectional": true, "members": 4},
+                        "ngramBuckets": 4096, "bidirectional": true, "members": 4, "supplementaryNames": true},
              "createdAt": "2026-12-01T03:35:42+00:00", "startedAt": "2026-12-01T03:35:42+00:00", "finishedAt": null,
              "epochs": [{"epoch": 1, "epochs": 40, "trainingLoss": 1.52, "trainingAccuracy": 0.58, "validationLoss": 1.21,
                          "validationAccuracy": 0.66, "validationMacroF1": 0.41, "learningRate": 0.0098, "elapsed": "00:00:00.4100000"}],

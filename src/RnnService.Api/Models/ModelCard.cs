@@ -49,7 +49,12 @@ public sealed record ModelCard(
                     : "Probabilities assume names mixed like the training data unless a request gives a prior: ask with \"uniform\" when you have no idea which languages to expect.",
             ],
             $"The names data set of the PyTorch tutorial 'Classifying Names with a Character-Level RNN' (BSD-3-Clause), cleaned: "
-                + $"{manifest.Data.Examples} distinct (name, language) examples after normalisation ({manifest.Normalization}) and deduplication; fingerprint {manifest.Data.Fingerprint}.",
+                + $"{manifest.Data.Examples} distinct (name, language) examples after normalisation ({manifest.Normalization}) and deduplication; fingerprint {manifest.Data.Fingerprint}."
+                + (manifest.Data.Supplement is { } supplement
+                    ? $" Also trained on {supplement.NamesPerLanguage.Values.Sum()} supplementary family names from faker-js's locale lists (MIT; "
+                        + $"{string.Join(", ", supplement.NamesPerLanguage.Select(pair => $"{pair.Key} {pair.Value}"))}), none of them a validation or test name; "
+                        + $"they do not change the mix the data prior stands for; fingerprint {supplement.Fingerprint}."
+                    : ""),
             $"Split by distinct name, stratified by language, seed {manifest.Data.SplitSeed}: training {sizes.Sum(s => s.Training)}, "
                 + $"validation {sizes.Sum(s => s.Validation)} (early stopping, temperature and prediction-set thresholds), test {sizes.Sum(s => s.Test)} (these figures only).",
             test.Count,

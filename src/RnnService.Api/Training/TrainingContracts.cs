@@ -26,6 +26,9 @@ public sealed record TrainingRequest
     /// <summary>Hashed character bigram and trigram inputs, 0 (characters only) to 65,536 (default 4,096).</summary>
     public int? NgramBuckets { get; init; }
 
+    /// <summary>Whether it also trains on the data's supplementary names, which never change the data prior's mix (default true).</summary>
+    public bool? SupplementaryNames { get; init; }
+
     /// <summary>Share of each target spread over all languages in the loss, 0–0.5 (default 0.1).</summary>
     public double? LabelSmoothing { get; init; }
 
@@ -67,6 +70,7 @@ public sealed record TrainingRequest
             Bidirectional = Bidirectional ?? defaults.Bidirectional,
             BoundaryMarks = BoundaryMarks ?? defaults.BoundaryMarks,
             NgramBuckets = NgramBuckets ?? defaults.NgramBuckets,
+            SupplementaryNames = SupplementaryNames ?? defaults.SupplementaryNames,
             LabelSmoothing = LabelSmoothing ?? defaults.LabelSmoothing,
             Epochs = Epochs ?? defaults.Epochs,
             BatchSize = BatchSize ?? defaults.BatchSize,

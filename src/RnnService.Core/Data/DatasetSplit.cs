@@ -14,6 +14,15 @@ public sealed record DatasetSplit(
     IReadOnlyList<LabeledName> Test)
 {
     /// <summary>
+    /// Supplementary names to train on as well (see <see cref="NamesDataset.Supplement"/>), without any name that is a
+    /// validation or test name, under whatever language: those must stay unseen.
+    /// </summary>
+    public IReadOnlyList<LabeledName> Supplement { get; init; } = [];
+
+    /// <summary>The names to train on: the training part, and the supplement when <paramref name="supplement"/> says so.</summary>
+    public IReadOnlyList<LabeledName> TrainingNames(bool supplement) => supplement && Supplement.Count > 0 ? [.. Training, .. Supplement] : Training;
+
+    /// <summary>
     /// Splits reproducibly from <paramref name="seed"/>, stratified by language: each distinct name is assigned to the
     /// stratum of its rarest language, and each stratum is cut in the given fractions, so that even the smallest
     /// language has names in every part.
@@ -46,7 +55,11 @@ public sealed record DatasetSplit(
                 part.AddRange(names[i]);
             }
         }
-        return new DatasetSplit(dataset.Languages, training, validation, test);
+        var heldOut = validation.Concat(test).Select(example => example.Name).ToHashSet(StringComparer.Ordinal);
+        return new DatasetSplit(dataset.Languages, training, validation, test)
+        {
+            Supplement = dataset.Supplement.Where(example => !heldOut.Contains(example.Name)).ToArray(),
+        };
     }
 
     public IReadOnlyList<LanguageSplitSizes> SizesPerLanguage()

@@ -37,6 +37,10 @@ public static class ManifestRules
             (manifest.Training.Validate().Count == 0, "training", "holds a setting outside its range"),
             (manifest.TrainingJob != Guid.Empty, "trainingJob", "must be a job id (or absent), not the empty GUID"),
             (manifest.Data.SizesPerLanguage.Count == languageCount, "data.sizesPerLanguage", "must give every language's split sizes"),
+            (manifest.Data.Supplement is not { } supplement
+                || (supplement.Fingerprint.Length > 0 && supplement.Fingerprint.All(char.IsAsciiHexDigit)
+                    && supplement.NamesPerLanguage.All(pair => manifest.Languages.Contains(pair.Key) && pair.Value > 0)),
+                "data.supplement", "must name a fingerprint in hex and a positive count per language of the model"),
         };
         foreach (var (ok, field, problem) in checks)
         {
@@ -61,6 +65,10 @@ public static class ManifestRules
         if (manifest.Prior is not { } prior) return ("prior", "is missing (format 2 records the training frequencies)");
         if (!manifest.Languages.All(language => Positive(prior.Frequencies, language))) return ("prior.frequencies", "must give every language a positive share");
         if (!manifest.Languages.All(language => Positive(prior.ClassWeights, language))) return ("prior.classWeights", "must give every language a positive weight");
+        if (prior.TrainedFrequencies is { } trained && !manifest.Languages.All(language => Positive(trained, language)))
+        {
+            return ("prior.trainedFrequencies", "must give every language a positive share (or be absent)");
+        }
         foreach (var level in manifest.Calibration.PredictionSets)
         {
             var field = string.Create(CultureInfo.InvariantCulture, $"calibration.predictionSets (coverage {level.Coverage}).languages");

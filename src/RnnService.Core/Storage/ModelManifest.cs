@@ -6,11 +6,20 @@ using RnnService.Core.Training;
 namespace RnnService.Core.Storage;
 
 /// <summary>Where a model's training data came from and how it was split.</summary>
-public sealed record DataSummary(string Fingerprint, int Examples, int SplitSeed, IReadOnlyList<LanguageSplitSizes> SizesPerLanguage);
+public sealed record DataSummary(string Fingerprint, int Examples, int SplitSeed, IReadOnlyList<LanguageSplitSizes> SizesPerLanguage)
+{
+    /// <summary>The supplementary names it also trained on; absent when it took none (and in older manifests).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SupplementSummary? Supplement { get; init; }
+}
+
+/// <summary>Supplementary training names (see <see cref="NamesDataset.Supplement"/>): their fingerprint and count per language.</summary>
+public sealed record SupplementSummary(string Fingerprint, IReadOnlyDictionary<string, int> NamesPerLanguage);
 
 /// <summary>
 /// How good a model is: headline metrics on the untouched test split; validation metrics, which model selection and
-/// promotion may use; and the training history behind them.
+/// promotion may use; and the training history behind them. Both score the answers served with the data prior
+/// (temperature and prior correction applied); manifests written before supplementary names existed scored raw logits.
 /// </summary>
 public sealed record ModelMetrics(
     EvaluationResult Test,
@@ -28,24 +37,45 @@ public sealed record ModelMetrics(
 /// </param>
 public sealed record TrainingPrior(IReadOnlyDictionary<string, double> Frequencies, IReadOnlyDictionary<string, double> ClassWeights)
 {
-    /// <summary>The prior of a model trained on <paramref name="trainingCounts"/> names per language with these class weights.</summary>
-    public static TrainingPrior From(IReadOnlyList<string> languages, IReadOnlyList<int> trainingCounts, IReadOnlyList<double> classWeights)
+    /// <summary>
+    /// Each language's share of the names the model was trained on, when that differs from <see cref="Frequencies"/>
+    /// (supplementary training names); absent otherwise, and in manifests written before supplements existed.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, double>? TrainedFrequencies { get; init; }
+
+    /// <summary>
+    /// The prior of a model trained on <paramref name="trainedCounts"/> names per language with these class weights,
+    /// whose data (the mix the data prior stands for) has <paramref name="dataCounts"/> per language.
+    /// </summary>
+    public static TrainingPrior From(IReadOnlyList<string> languages, IReadOnlyList<int> dataCounts, IReadOnlyList<int> trainedCounts, IReadOnlyList<double> classWeights)
     {
-        var total = (double)trainingCounts.Sum();
-        return new TrainingPrior(
-            languages.Select((language, k) => (language, trainingCounts[k] / total)).ToDictionary(pair => pair.language, pair => pair.Item2, StringComparer.Ordinal),
-            languages.Select((language, k) => (language, classWeights[k])).ToDictionary(pair => pair.language, pair => pair.Item2, StringComparer.Ordinal));
+        ArgumentNullException.ThrowIfNull(languages);
+        ArgumentNullException.ThrowIfNull(classWeights);
+        return new TrainingPrior(Shares(languages, dataCounts), languages.Select((language, k) => (language, classWeights[k])).ToDictionary(pair => pair.language, pair => pair.Item2, StringComparer.Ordinal))
+        {
+            TrainedFrequencies = dataCounts.SequenceEqual(trainedCounts) ? null : Shares(languages, trainedCounts),
+        };
+    }
+
+    private static Dictionary<string, double> Shares(IReadOnlyList<string> languages, IReadOnlyList<int> counts)
+    {
+        var total = (double)counts.Sum();
+        return languages.Select((language, k) => (language, counts[k] / total)).ToDictionary(pair => pair.language, pair => pair.Item2, StringComparer.Ordinal);
     }
 
     /// <summary>
     /// The term a prior adds to the calibrated logits: log q_k − log π'_k per language (model order), with q the
-    /// caller's relative <paramref name="weights"/> (−∞ where a weight is 0) and π'_k ∝ frequency_k × weight_k the
-    /// prior the class-weighted loss fitted the logits to. Constants are left out: softmax ignores them.
+    /// caller's relative <paramref name="weights"/> (−∞ where a weight is 0) and π'_k ∝ trained frequency_k × weight_k
+    /// the prior the class-weighted loss fitted the logits to. Constants are left out: softmax ignores them.
     /// </summary>
-    public double[] Adjustment(IReadOnlyList<string> languages, IReadOnlyList<double> weights) =>
-        languages.Select((language, k) => Math.Log(weights[k]) - Math.Log(Frequencies[language] * ClassWeights[language])).ToArray();
+    public double[] Adjustment(IReadOnlyList<string> languages, IReadOnlyList<double> weights)
+    {
+        var trained = TrainedFrequencies ?? Frequencies;
+        return languages.Select((language, k) => Math.Log(weights[k]) - Math.Log(trained[language] * ClassWeights[language])).ToArray();
+    }
 
-    /// <summary>The adjustment of the data prior, q = the frequencies: −log(class weight).</summary>
+    /// <summary>The adjustment of the data prior, q = the data's frequencies (without a supplement: −log(class weight)).</summary>
     public double[] DataAdjustment(IReadOnlyList<string> languages) => Adjustment(languages, languages.Select(language => Frequencies[language]).ToArray());
 
     /// <summary>The adjustment of the uniform prior, every language alike.</summary>

@@ -93,6 +93,14 @@ public static class Evaluator
         EvaluationResult.FromScores(languages, examples.Select(example => example.Language).ToArray(), logits);
 
     /// <summary>
+    /// Scores of the answers a prior serves: the logits divided by its temperature, plus its adjustment (see
+    /// <see cref="Calibration.Probabilities(ReadOnlySpan{double}, double, ReadOnlySpan{double}, Span{double})"/>).
+    /// </summary>
+    public static EvaluationResult ScoreAsServed(
+        IReadOnlyList<string> languages, IReadOnlyList<LabeledName> examples, IReadOnlyList<double[]> logits, double temperature, IReadOnlyList<double> adjustment) =>
+        Score(languages, examples, logits.Select(row => row.Select((logit, k) => logit / temperature + adjustment[k]).ToArray()).ToArray());
+
+    /// <summary>
     /// Logits (before softmax) of each example, in the examples' order, computed without gradients in batches of
     /// similar length (so they pad little); evaluation and calibration work from these.
     /// </summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using RnnService.Core.Data;
 using RnnService.Core.Model;
+using RnnService.Core.Storage;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -30,7 +31,7 @@ public sealed record TrainedModel(
     IReadOnlyList<string> Languages,
     IReadOnlyList<EpochReport> History,
     int BestEpoch,
-    double[] ClassWeights);
+    TrainingPrior Prior);
 
 /// <summary>
 /// Minibatch training with Adam: shuffled, length-grouped batches, gradient clipping, a learning-rate schedule and
@@ -70,7 +71,7 @@ public static class ModelTrainer
             }
             var merged = CharRnn.Ensemble(members.Select(member => member.Model).ToArray());
             var last = members[^1];
-            return new TrainedModel(merged, last.Vocabulary, last.Languages, history, (config.Members - 1) * config.Epochs + last.BestEpoch, last.ClassWeights);
+            return new TrainedModel(merged, last.Vocabulary, last.Languages, history, (config.Members - 1) * config.Epochs + last.BestEpoch, last.Prior);
         }
         finally
         {
@@ -89,11 +90,13 @@ public static class ModelTrainer
         var architecture = new RnnArchitecture(
             config.HiddenSize, vocabulary.Size, split.Languages.Count, config.OutputBias, config.Precision, config.BoundaryMarks, config.NgramBuckets, config.Bidirectional);
         var model = new CharRnn(architecture, config.Initialization, new Generator((ulong)config.Seed));
-        var weights = ClassWeights(split, config.ClassWeightExponent);
+        var names = TrainingNames(split, config);
+        var prior = Prior(split, names, config.ClassWeightExponent);
+        var weights = split.Languages.Select(language => prior.ClassWeights[language]).ToArray();
         using var classWeights = tensor(weights, architecture.DType);
         using var optimizer = new AdamW(
             model.named_parameters().Select(p => (p.parameter, config.DecayOutputBias || p.name != "c")), config.LearningRate, config.WeightDecay);
-        var examples = TrainingNames(split, config).Select(example => new Example(vocabulary.Encode(example.Name), example.Language)).ToArray();
+        var examples = names.Select(example => new Example(vocabulary.Encode(example.Name), example.Language)).ToArray();
         var random = new Random(config.Seed);
         random.Shuffle(examples);
 
@@ -128,7 +131,7 @@ public static class ModelTrainer
                 }
             }
             model.load_state_dict(best!);
-            return new TrainedModel(model, vocabulary, split.Languages, history, BestEpoch(history, config.Checkpoint), weights);
+            return new TrainedModel(model, vocabulary, split.Languages, history, BestEpoch(history, config.Checkpoint), prior);
         }
         catch
         {
@@ -170,13 +173,37 @@ public static class ModelTrainer
         return (lossSum / examples.Length, (double)correct / examples.Length);
     }
 
-    /// <summary>The training names, plus their accent-stripped copies when the configuration asks for them.</summary>
-    private static IReadOnlyList<LabeledName> TrainingNames(DatasetSplit split, TrainingConfig config)
+    /// <summary>
+    /// The names a configuration trains on: the training part, the supplementary names if it takes them, and their
+    /// accent-stripped copies if it asks for them.
+    /// </summary>
+    public static IReadOnlyList<LabeledName> TrainingNames(DatasetSplit split, TrainingConfig config)
     {
-        if (!config.AccentStrippedCopies) return split.Training;
-        var names = new HashSet<LabeledName>(split.Training);
-        var copies = split.Training.Select(example => example with { Name = WithoutAccents(example.Name) }).Where(names.Add).ToArray();
-        return [.. split.Training, .. copies];
+        ArgumentNullException.ThrowIfNull(split);
+        ArgumentNullException.ThrowIfNull(config);
+        var trained = split.TrainingNames(config.SupplementaryNames);
+        if (!config.AccentStrippedCopies) return trained;
+        var names = new HashSet<LabeledName>(trained);
+        var copies = trained.Select(example => example with { Name = WithoutAccents(example.Name) }).Where(names.Add).ToArray();
+        return [.. trained, .. copies];
+    }
+
+    /// <summary>
+    /// The prior a model trained on <paramref name="names"/> with class-weight <paramref name="exponent"/> fits its
+    /// scores to, and the data's mix of languages: the split's training part, whatever else was trained on.
+    /// </summary>
+    public static TrainingPrior Prior(DatasetSplit split, IReadOnlyList<LabeledName> names, double exponent)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        var trainedCounts = Counts(names, split.Languages.Count);
+        return TrainingPrior.From(split.Languages, Counts(split.Training, split.Languages.Count), trainedCounts, ClassWeights(trainedCounts, exponent));
+    }
+
+    private static int[] Counts(IReadOnlyList<LabeledName> names, int languageCount)
+    {
+        var counts = new int[languageCount];
+        foreach (var example in names) counts[example.Language]++;
+        return counts;
     }
 
     /// <summary>The name with combining marks removed after canonical decomposition (é → e, ł stays: it has no decomposition).</summary>
@@ -188,10 +215,9 @@ public static class ModelTrainer
     }
 
     /// <summary>Weight of language k in the loss: (count_k / mean count)^-exponent, so the average example weighs about 1.</summary>
-    public static double[] ClassWeights(DatasetSplit split, double exponent)
+    public static double[] ClassWeights(IReadOnlyList<int> counts, double exponent)
     {
-        var counts = new double[split.Languages.Count];
-        foreach (var example in split.Training) counts[example.Language]++;
+        ArgumentNullException.ThrowIfNull(counts);
         var mean = counts.Average();
         return counts.Select(count => count == 0 ? 0 : Math.Pow(count / mean, -exponent)).ToArray();
     }

@@ -77,6 +77,12 @@ public sealed record TrainingConfig
     /// </summary>
     public bool AccentStrippedCopies { get; init; }
 
+    /// <summary>
+    /// Also train on the data's supplementary names (see <see cref="Data.NamesDataset.Supplement"/>). They change what
+    /// the model has seen, not the mix of languages the data prior stands for.
+    /// </summary>
+    public bool SupplementaryNames { get; init; } = true;
+
     /// <summary>Begin/end-of-name symbols (see <see cref="RnnArchitecture.BoundaryMarks"/>).</summary>
     public bool BoundaryMarks { get; init; } = true;
 
@@ -121,6 +127,7 @@ public sealed record TrainingConfig
         NgramBuckets = 0,
         Bidirectional = false,
         Members = 1,
+        SupplementaryNames = false,
     };
 
     /// <summary>

@@ -27,9 +27,7 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
         var epochs = new EpochStages(progress);
         var trained = ModelTrainer.Train(split, config, epochs, cancellationToken);
         var (validationLogits, testLogits) = (Evaluator.Logits(trained.Model, trained.Vocabulary, split.Validation), Evaluator.Logits(trained.Model, trained.Vocabulary, split.Test));
-        var validation = Evaluator.Score(split.Languages, split.Validation, validationLogits);
-        var test = Evaluator.Score(split.Languages, split.Test, testLogits);
-        var prior = TrainingPrior.From(split.Languages, split.SizesPerLanguage().Select(size => size.Training).ToArray(), trained.ClassWeights);
+        var prior = trained.Prior;
         var calibration = Calibration.Fit(
             split.Languages,
             validationLogits,
@@ -37,6 +35,11 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
             testLogits,
             split.Test.Select(example => example.Language).ToArray(),
             prior.NamedAdjustments(split.Languages));
+        // The answers as served with the data prior: raw logits answer the prior the loss fitted, which class weights and
+        // supplementary names move away from the data's mix.
+        var dataAdjustment = prior.DataAdjustment(split.Languages);
+        var validation = Evaluator.ScoreAsServed(split.Languages, split.Validation, validationLogits, calibration.Temperature, dataAdjustment);
+        var test = Evaluator.ScoreAsServed(split.Languages, split.Test, testLogits, calibration.Temperature, dataAdjustment);
         using var classifier = new NameClassifier(trained.Model, trained.Vocabulary, trained.Languages, calibration.Temperature);
         logger.LogInformation(
             "Trained {Epochs} epochs (best {BestEpoch}); validation accuracy {ValidationAccuracy:F4}, macro-F1 {ValidationMacroF1:F4}; test accuracy {Accuracy:F4}, macro-F1 {MacroF1:F4}, balanced accuracy {BalancedAccuracy:F4}, top-3 {TopThree:F4}, loss {Loss:F4}",
@@ -107,7 +110,8 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
                 return Promotion.Decide(candidate, serving, tolerance, null, "the data changed since training, so the two cannot be compared on the same names");
             }
             using var served = store.Load(serving.Version);
-            var score = Evaluator.Evaluate(served.Classifier.Model, served.Classifier.Vocabulary, split.Languages, split.Validation).MacroF1;
+            var logits = Evaluator.Logits(served.Classifier.Model, served.Classifier.Vocabulary, split.Validation);
+            var score = Evaluator.ScoreAsServed(split.Languages, split.Validation, logits, served.Predictor.DataPrior.Temperature, served.Predictor.DataPrior.Adjustment).MacroF1;
             return Promotion.Decide(
                 candidate, serving, tolerance, score,
                 $"version {serving.Version} {why}, so it was scored on this version's validation names (some of which it may have trained on, which only favours it)");
@@ -129,7 +133,17 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
             dataset.Examples.Count, dataDirectory, split.Training.Count, split.Validation.Count, split.Test.Count);
         logger.LogInformation("Examples per language (training/validation/test): {Sizes}",
             string.Join(", ", sizes.Select(size => $"{size.Language} {size.Training}/{size.Validation}/{size.Test}")));
-        return (split, new DataSummary(dataset.Fingerprint, dataset.Examples.Count, config.SplitSeed, sizes));
+        var summary = new DataSummary(dataset.Fingerprint, dataset.Examples.Count, config.SplitSeed, sizes);
+        if (!config.SupplementaryNames || split.Supplement.Count == 0) return (split, summary);
+
+        var supplement = split.Languages
+            .Select((language, k) => (language, Count: split.Supplement.Count(example => example.Language == k)))
+            .Where(pair => pair.Count > 0)
+            .ToDictionary(pair => pair.language, pair => pair.Count, StringComparer.Ordinal);
+        logger.LogInformation(
+            "Also training on {Count} supplementary names (none of them a validation or test name): {Sizes}",
+            split.Supplement.Count, string.Join(", ", supplement.Select(pair => $"{pair.Key} {pair.Value}")));
+        return (split, summary with { Supplement = new SupplementSummary(dataset.SupplementFingerprint!, supplement) });
     }
 
     /// <summary>Passes progress on, and marks each finished epoch as a stage a crash test can stop at.</summary>
