@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using RnnService.Core.Storage;
 using RnnService.Core.Training;
@@ -43,6 +44,23 @@ public sealed class PromotionTests : IDisposable
         Assert.False(decision.Promote);
         Assert.Contains("its validation macro-F1 0.8000 is more than 0.05 below version 1's 0.9000", decision.Note, StringComparison.Ordinal);
         Assert.Contains("same validation names", decision.Note, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AModelThatRecordedRawScoresIsScoredAsItServes()
+    {
+        // Same names, but the served manifest's scores are of raw logits (written before manifests scored answers):
+        // its recorded 0.99 must not be what the candidate is held to.
+        var served = runner.TrainAndPublish(data.Path, TinyModel.Config);
+        var recorded = served with { Metrics = WithValidationF1(served, 0.99) with { AsServed = false } };
+        var candidate = served with { Version = served.Version + 1 };
+
+        var decision = runner.DecidePromotion(candidate, recorded, data.Path, tolerance: 0);
+
+        Assert.True(decision.Promote, decision.Note);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"is at least version {served.Version}'s {served.Metrics.Validation.MacroF1:F4}"), decision.Note, StringComparison.Ordinal);
+        Assert.Contains("recorded the scores of its raw logits", decision.Note, StringComparison.Ordinal);
+        Assert.DoesNotContain("may have trained on", decision.Note, StringComparison.Ordinal);
     }
 
     [Fact]

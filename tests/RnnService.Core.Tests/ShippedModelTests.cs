@@ -23,6 +23,7 @@ public class ShippedModelTests
         var data = NamesDataset.Load(RepositoryPaths.Data);
         Assert.Equal(data.Fingerprint, model.Manifest.Data.Fingerprint);
         Assert.Equal(data.SupplementFingerprint, model.Manifest.Data.Supplement!.Fingerprint);
+        Assert.True(model.Manifest.Metrics.AsServed);
     }
 
     [Fact]
@@ -47,6 +48,7 @@ public class ShippedModelTests
         Assert.Equal((4, false), (manifest.Training.Members, manifest.Training.SupplementaryNames));
         Assert.Null(manifest.Data.Supplement);
         Assert.Null(manifest.Prior!.TrainedFrequencies);
+        Assert.False(manifest.Metrics.AsServed);
     }
 
     [Theory]

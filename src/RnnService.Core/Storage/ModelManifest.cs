@@ -18,14 +18,20 @@ public sealed record SupplementSummary(string Fingerprint, IReadOnlyDictionary<s
 
 /// <summary>
 /// How good a model is: headline metrics on the untouched test split; validation metrics, which model selection and
-/// promotion may use; and the training history behind them. Both score the answers served with the data prior
-/// (temperature and prior correction applied); manifests written before supplementary names existed scored raw logits.
+/// promotion may use; and the training history behind them.
 /// </summary>
 public sealed record ModelMetrics(
     EvaluationResult Test,
     EvaluationResult Validation,
     int BestEpoch,
-    IReadOnlyList<EpochReport> History);
+    IReadOnlyList<EpochReport> History)
+{
+    /// <summary>
+    /// True when <see cref="Test"/> and <see cref="Validation"/> score the answers served with the data prior
+    /// (temperature and prior correction applied); false in manifests written before, which scored raw logits.
+    /// </summary>
+    public bool AsServed { get; init; }
+}
 
 /// <summary>
 /// How common each language was when the model learned, which is what a caller's prior is measured against.

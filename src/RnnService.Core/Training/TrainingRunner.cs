@@ -76,7 +76,7 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
             Languages = trained.Languages,
             Training = config,
             Data = dataSummary,
-            Metrics = new ModelMetrics(test, validation, trained.BestEpoch, trained.History),
+            Metrics = new ModelMetrics(test, validation, trained.BestEpoch, trained.History) { AsServed = true },
             Calibration = calibration,
             Prior = prior,
         };
@@ -87,17 +87,20 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
     /// <summary>
     /// The promotion rule (<see cref="Promotion"/>) for a version just published from <paramref name="dataDirectory"/>
     /// against the one being served, like with like: when the two were validated on different names (another data set
-    /// or split), the served model is scored on the candidate's validation names; when that cannot be done (other
-    /// languages, a model that no longer loads, data changed since), the candidate is not promoted automatically.
+    /// or split), or one recorded raw scores and the other served ones, the served model is scored as it serves on the
+    /// candidate's validation names; when that cannot be done (other languages, a model that no longer loads, data
+    /// changed since), the candidate is not promoted automatically.
     /// </summary>
     public PromotionDecision DecidePromotion(ModelManifest candidate, ModelManifest? serving, string dataDirectory, double tolerance)
     {
         ArgumentNullException.ThrowIfNull(candidate);
-        if (serving is null || Promotion.SameValidationNames(candidate, serving))
+        var sameNames = serving is not null && Promotion.SameValidationNames(candidate, serving);
+        if (serving is null || (sameNames && serving.Metrics.AsServed == candidate.Metrics.AsServed))
         {
             return Promotion.Decide(candidate, serving, tolerance, serving?.Metrics.Validation.MacroF1, "both measured on the same validation names");
         }
-        var why = candidate.Data.Fingerprint != serving.Data.Fingerprint ? "was trained on other data" : "was split differently";
+        var why = sameNames ? "recorded the scores of its raw logits, not of its answers"
+            : candidate.Data.Fingerprint != serving.Data.Fingerprint ? "was trained on other data" : "was split differently";
         if (!candidate.Languages.SequenceEqual(serving.Languages, StringComparer.Ordinal))
         {
             return Promotion.Decide(candidate, serving, tolerance, null, $"version {serving.Version} {why} and answers other languages, so the two cannot be compared");
@@ -114,7 +117,8 @@ public sealed class TrainingRunner(ModelStore store, ILogger<TrainingRunner> log
             var score = Evaluator.ScoreAsServed(split.Languages, split.Validation, logits, served.Predictor.DataPrior.Temperature, served.Predictor.DataPrior.Adjustment).MacroF1;
             return Promotion.Decide(
                 candidate, serving, tolerance, score,
-                $"version {serving.Version} {why}, so it was scored on this version's validation names (some of which it may have trained on, which only favours it)");
+                $"version {serving.Version} {why}, so its answers were scored on this version's validation names"
+                + (sameNames ? "" : " (some of which it may have trained on, which only favours it)"));
         }
         catch (ModelLoadException exception)
         {
