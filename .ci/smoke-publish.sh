@@ -30,6 +30,25 @@ while read -r _ args; do
   cp -r "$1" "$(app <<<"$2")"
 done < <(grep '^COPY ' <<<"$dockerfile")
 
+# Every COPY source must reach the build context: .dockerignore's patterns, the last matching one deciding, as Docker
+# applies them (a source left out there fails `docker build`, which this machine cannot run).
+grep '^COPY ' <<<"$dockerfile" | awk '{ for (i = 2; i <= NF; i++) if ($i !~ /^--/) { print $i; break } }' | grep -v '^/out/$' \
+  | python3 -c '
+import fnmatch, sys
+rules = [line.strip() for line in open(".dockerignore") if line.strip() and not line.startswith("#")]
+def excluded(path):
+    parts = path.rstrip("/").split("/")
+    verdict = False
+    for rule in rules:
+        negate, pattern = rule.startswith("!"), rule.lstrip("!").rstrip("/")
+        # A pattern matching the path or one of its parent folders applies to it.
+        if any(fnmatch.fnmatch("/".join(parts[:n]), pattern.replace("**/", "*")) for n in range(1, len(parts) + 1)):
+            verdict = not negate
+    return verdict
+left_out = [path for path in sys.stdin.read().split() if excluded(path)]
+sys.exit("left out of the build context by .dockerignore: " + " ".join(left_out) if left_out else 0)
+' || fail "a COPY source is excluded by .dockerignore"
+
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 18080)
 api_key=smoke-test-key
 environment=()
