@@ -6,8 +6,9 @@ using TorchSharp;
 namespace RnnService.Benchmarks;
 
 /// <summary>
-/// One training epoch on data/names (14,401 training names) with one torch thread, as the service trains: the default
-/// configuration (an epoch of each of its ensemble's members), the first release's single RNN, and the article's
+/// One training epoch on data/names (14,401 training names, and the default's supplementary names beside them) with one
+/// torch thread, as the service trains: the default configuration (an epoch of each of its ensemble's members, over
+/// both), the first release's single RNN, and the article's
 /// reference. Each run is a whole <see cref="ModelTrainer.Train"/> with Epochs = 1, so it includes building the model
 /// and the epoch's validation pass.
 /// </summary>
