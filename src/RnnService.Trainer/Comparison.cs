@@ -93,13 +93,11 @@ internal static class Comparison
                 var (dataTemperature, uniformTemperature) = (
                     Calibration.FitTemperature(scores[0], validationLabels, dataAdjustment),
                     Calibration.FitPriorTemperature(scores[0], validationLabels, uniformAdjustment, dataAdjustment));
-                static double[][] Answered(double[][] rows, double temperature, double[] adjustment) =>
-                    rows.Select(row => row.Select((score, k) => score / temperature + adjustment[k]).ToArray()).ToArray();
                 for (var p = 0; p < parts.Length; p++)
                 {
                     var labels = parts[p].Examples.Select(example => example.Language).ToArray();
-                    var data = Answered(scores[p], dataTemperature, dataAdjustment);
-                    var uniform = Answered(scores[p], uniformTemperature, uniformAdjustment);
+                    var data = Evaluator.AsServed(scores[p], dataTemperature, dataAdjustment);
+                    var uniform = Evaluator.AsServed(scores[p], uniformTemperature, uniformAdjustment);
                     var run = new RunScores(
                         data.Select(ArgMax).ToArray(),
                         uniform.Select(ArgMax).ToArray(),

@@ -58,7 +58,7 @@ public sealed record TrainingPrior(IReadOnlyDictionary<string, double> Frequenci
     {
         ArgumentNullException.ThrowIfNull(languages);
         ArgumentNullException.ThrowIfNull(classWeights);
-        return new TrainingPrior(Shares(languages, dataCounts), languages.Select((language, k) => (language, classWeights[k])).ToDictionary(pair => pair.language, pair => pair.Item2, StringComparer.Ordinal))
+        return new TrainingPrior(Shares(languages, dataCounts), ByLanguage(languages, classWeights))
         {
             TrainedFrequencies = dataCounts.SequenceEqual(trainedCounts) ? null : Shares(languages, trainedCounts),
         };
@@ -67,8 +67,11 @@ public sealed record TrainingPrior(IReadOnlyDictionary<string, double> Frequenci
     private static Dictionary<string, double> Shares(IReadOnlyList<string> languages, IReadOnlyList<int> counts)
     {
         var total = (double)counts.Sum();
-        return languages.Select((language, k) => (language, counts[k] / total)).ToDictionary(pair => pair.language, pair => pair.Item2, StringComparer.Ordinal);
+        return ByLanguage(languages, counts.Select(count => count / total).ToArray());
     }
+
+    private static Dictionary<string, double> ByLanguage(IReadOnlyList<string> languages, IReadOnlyList<double> values) =>
+        languages.Select((language, k) => (language, values[k])).ToDictionary(pair => pair.language, pair => pair.Item2, StringComparer.Ordinal);
 
     /// <summary>
     /// The term a prior adds to the calibrated logits: log q_k − log π'_k per language (model order), with q the

@@ -93,12 +93,16 @@ public static class Evaluator
         EvaluationResult.FromScores(languages, examples.Select(example => example.Language).ToArray(), logits);
 
     /// <summary>
-    /// Scores of the answers a prior serves: the logits divided by its temperature, plus its adjustment (see
-    /// <see cref="Calibration.Probabilities(ReadOnlySpan{double}, double, ReadOnlySpan{double}, Span{double})"/>).
+    /// The scores a prior answers from: the logits divided by its temperature, plus its adjustment (softmax of them is
+    /// what <see cref="Calibration.Probabilities(ReadOnlySpan{double}, double, ReadOnlySpan{double}, Span{double})"/> serves).
     /// </summary>
+    public static double[][] AsServed(IReadOnlyList<double[]> logits, double temperature, IReadOnlyList<double> adjustment) =>
+        logits.Select(row => row.Select((logit, k) => logit / temperature + adjustment[k]).ToArray()).ToArray();
+
+    /// <summary>Scores of the answers a prior serves (see <see cref="AsServed"/>).</summary>
     public static EvaluationResult ScoreAsServed(
         IReadOnlyList<string> languages, IReadOnlyList<LabeledName> examples, IReadOnlyList<double[]> logits, double temperature, IReadOnlyList<double> adjustment) =>
-        Score(languages, examples, logits.Select(row => row.Select((logit, k) => logit / temperature + adjustment[k]).ToArray()).ToArray());
+        Score(languages, examples, AsServed(logits, temperature, adjustment));
 
     /// <summary>
     /// Logits (before softmax) of each example, in the examples' order, computed without gradients in batches of
