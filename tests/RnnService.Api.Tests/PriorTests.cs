@@ -98,6 +98,10 @@ public sealed class PriorTests(RnnServiceApp app) : IClassFixture<RnnServiceApp>
             $"| uniform | {F(answers.GetProperty("accuracy"))} | {F(answers.GetProperty("balancedAccuracy"))} | {F(answers.GetProperty("topThreeAccuracy"))} | {F(uniform.GetProperty("testEce"))} |",
             card, StringComparison.Ordinal);
         Assert.All(TestData.Languages, language => Assert.Contains($"| {language} | ", card, StringComparison.Ordinal));
+        // A language's own threshold comes with the confidence that it holds its level.
+        var own = manifest.GetProperty("calibration").GetProperty("predictionSets").EnumerateArray()
+            .SelectMany(level => level.GetProperty("languages").EnumerateArray()).First(threshold => !threshold.GetProperty("pooled").GetBoolean());
+        Assert.Contains($"{F(own.GetProperty("threshold"))} [{F(own.GetProperty("confidence"))}] / {F(own.GetProperty("testCoverage"))}", card, StringComparison.Ordinal);
     }
 
     [Fact]

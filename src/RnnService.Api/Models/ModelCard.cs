@@ -142,14 +142,15 @@ public sealed record ModelCard(
             Line();
             Line("### Per language");
             Line("Each language has its own prediction-set threshold per coverage (class-conditional conformal, fitted on its validation names), "
-                + "so it keeps its coverage whatever the prior. A language with too few validation names for a level uses the pooled threshold "
-                + "(marked *), without that guarantee.");
+                + "so it keeps its coverage whatever the prior. Where a language's names allow, the threshold holds the level with 90 % confidence "
+                + "over the draw of those names, not just on average; the confidence reached is given in brackets. A language with too few "
+                + "validation names for a level uses the pooled threshold (marked *), without that guarantee.");
             Line();
             Line($"| language | validation names | {string.Join(" | ", Calibration.PredictionSets.Select(level => $"threshold / test coverage at {F(level.Coverage)}"))} | test names |");
             Line($"|---|---|{string.Concat(Calibration.PredictionSets.Select(_ => "---|"))}---|");
             foreach (var (language, k) in Calibration.PredictionSets[0].Languages!.Select((language, k) => (language, k)))
             {
-                var cells = Calibration.PredictionSets.Select(level => level.Languages![k]).Select(threshold => $"{F(threshold.Threshold)}{(threshold.Pooled ? "*" : "")} / {F(threshold.TestCoverage)}");
+                var cells = Calibration.PredictionSets.Select(level => level.Languages![k]).Select(threshold => $"{F(threshold.Threshold)}{(threshold.Pooled ? "*" : "")}{(threshold.Confidence is { } confidence ? $" [{F(confidence)}]" : "")} / {F(threshold.TestCoverage)}");
                 Line($"| {language.Language} | {language.ValidationNames} | {string.Join(" | ", cells)} | {language.TestNames} |");
             }
             Line();

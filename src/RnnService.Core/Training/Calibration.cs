@@ -23,7 +23,13 @@ public sealed record PredictionSetLevel(
 /// <param name="ValidationNames">Validation names of this language the threshold was fitted on.</param>
 /// <param name="Pooled">True when they were too few for a threshold of its own, so the pooled threshold stands in and the coverage is not guaranteed.</param>
 /// <param name="TestCoverage">Share of this language's test names whose set held it (data prior).</param>
-public sealed record LanguageThreshold(string Language, double Threshold, int ValidationNames, bool Pooled, double TestCoverage, int TestNames);
+/// <param name="Confidence">
+/// The chance, over the draw of the validation names, that the threshold holds this language's coverage at the level
+/// or above (a training-conditional guarantee); null for a pooled threshold, and in manifests written before the
+/// thresholds aimed for it (their thresholds held the level on average over draws only).
+/// </param>
+public sealed record LanguageThreshold(
+    string Language, double Threshold, int ValidationNames, bool Pooled, double TestCoverage, int TestNames, double? Confidence = null);
 
 /// <summary>How far a model's probabilities can be trusted: the fitted temperature and its effect, measured on the test split.</summary>
 /// <param name="TestNllBefore">Test NLL of the raw logits (no temperature, no prior correction).</param>
@@ -93,10 +99,16 @@ public sealed record PriorCoverage(double Coverage, double TestCoverage, double 
 /// reweighted to it (importance weights q / π): a model whose logits are compressed (label smoothing, an ensemble's
 /// mean) is calibrated by a different T once a prior shifts its answers. A language's prediction-set score is its data-prior probability, whatever prior answers: as
 /// label shift leaves p(name | language) alone, a threshold fitted on one language's validation names covers that
-/// language with the same probability under any prior. With fewer validation names than the level needs
-/// (⌈(n+1)·coverage⌉ > n), a language has no threshold of its own; the pooled one stands in, fitted on every
-/// validation name with each language weighing alike, so it aims at the coverage of an average language, without a
-/// guarantee for that one (the manifest marks it <see cref="LanguageThreshold.Pooled"/>).
+/// language with the same probability under any prior.
+/// <para>
+/// A plain conformal threshold holds its level on average over draws of the validation names; one draw of a few dozen
+/// names can leave a language several points short. So each threshold is lowered until, with
+/// <see cref="ThresholdConfidence"/> over that draw, it holds the level (training-conditional), as far as the
+/// language's names allow; the manifest records the confidence reached. With fewer validation names than the level
+/// needs at all (⌈(n+1)·coverage⌉ > n), a language has no threshold of its own; the pooled one stands in, fitted on
+/// every validation name with each language weighing alike, so it aims at the coverage of an average language, without
+/// a guarantee for that one (the manifest marks it <see cref="LanguageThreshold.Pooled"/>).
+/// </para>
 /// </remarks>
 public static class Calibration
 {
@@ -104,6 +116,12 @@ public static class Calibration
     public static readonly double[] CoverageLevels = [0.8, 0.9, 0.95];
 
     public const int ReliabilityBins = 15;
+
+    /// <summary>
+    /// The chance, over the draw of the validation names, with which each language's threshold aims to hold its
+    /// coverage level, so that every language reaches it, not just the average draw.
+    /// </summary>
+    public const double ThresholdConfidence = 0.9;
 
     /// <summary>
     /// Fits the temperature and the per-language prediction-set thresholds on validation, and reports their effect on
@@ -194,7 +212,7 @@ public static class Calibration
     {
         var pooled = PooledThreshold(validation, validationLabels, languages.Count, coverage);
         var own = languages.Select((_, k) => ConformalThreshold(validation.Where((p, i) => validationLabels[i] == k).Select(p => p[k]), coverage)).ToArray();
-        var thresholds = own.Select(threshold => threshold ?? pooled).ToArray();
+        var thresholds = own.Select(threshold => threshold?.Threshold ?? pooled).ToArray();
         var noAdjustment = new double[languages.Count];
         var sets = test.Select(probabilities => PredictionSet(probabilities, probabilities, thresholds, noAdjustment)).ToArray();
         var perLanguage = languages.Select((language, k) =>
@@ -202,7 +220,7 @@ public static class Calibration
             var names = Enumerable.Range(0, sets.Length).Where(i => testLabels[i] == k).ToArray();
             return new LanguageThreshold(
                 language, thresholds[k], validationLabels.Count(label => label == k), own[k] is null,
-                Ratio(names.Count(i => sets[i].Contains(k)), names.Length), names.Length);
+                Ratio(names.Count(i => sets[i].Contains(k)), names.Length), names.Length, own[k]?.Confidence);
         }).ToArray();
         var covered = sets.Where((set, i) => set.Contains(testLabels[i])).Count();
         return new PredictionSetLevel(coverage, pooled, Ratio(covered, sets.Length), sets.Length == 0 ? 0 : sets.Average(set => set.Length), perLanguage);
@@ -309,14 +327,37 @@ public static class Calibration
 
     /// <summary>
     /// The split-conformal threshold for <paramref name="coverage"/> from the scores of one language's validation names
-    /// (its probability, the "LAC" score 1 − p): the k-th largest, k = ⌈(n+1)·coverage⌉. A new name of that language
-    /// then scores at or above it with chance at least <paramref name="coverage"/>. Null when k > n: too few names.
+    /// (its probability, the "LAC" score 1 − p): the k-th largest. k = ⌈(n+1)·coverage⌉ holds the level on average over
+    /// draws of the names; the smallest k ≤ n that holds it with <see cref="ThresholdConfidence"/> replaces it when
+    /// there is one. Without one, going to the lowest score would buy little confidence at the cost of the language
+    /// joining most sets, so the average guarantee stands. Returns the threshold and the confidence it has; null when
+    /// ⌈(n+1)·coverage⌉ > n: too few names.
     /// </summary>
-    public static double? ConformalThreshold(IEnumerable<double> scores, double coverage)
+    public static (double Threshold, double Confidence)? ConformalThreshold(IEnumerable<double> scores, double coverage)
     {
         var descending = scores.OrderDescending().ToArray();
-        var rank = (int)Math.Ceiling((descending.Length + 1) * coverage);
-        return rank > descending.Length || rank < 1 ? null : descending[rank - 1];
+        var average = (int)Math.Ceiling((descending.Length + 1) * coverage);
+        if (average > descending.Length || average < 1) return null;
+        var rank = Enumerable.Range(average, descending.Length - average + 1)
+            .FirstOrDefault(k => CoverageConfidence(descending.Length, k, coverage) >= ThresholdConfidence, average);
+        return (descending[rank - 1], CoverageConfidence(descending.Length, rank, coverage));
+    }
+
+    /// <summary>
+    /// The chance that the k-th largest of n exchangeable scores, taken as the threshold, covers at least
+    /// <paramref name="coverage"/> of new names: that coverage is Beta(k, n − k + 1)-distributed, and
+    /// P(Beta(k, n − k + 1) ≥ c) = P(Binomial(n, c) ≤ k − 1).
+    /// </summary>
+    public static double CoverageConfidence(int names, int rank, double coverage)
+    {
+        // The binomial probabilities are built up in logs: c^n alone underflows for the largest languages.
+        var (logProbability, logOdds, total) = (names * Math.Log(1 - coverage), Math.Log(coverage / (1 - coverage)), 0.0);
+        for (var covered = 0; covered < rank; covered++)
+        {
+            total += Math.Exp(logProbability);
+            logProbability += Math.Log((double)(names - covered) / (covered + 1)) + logOdds;
+        }
+        return Math.Min(total, 1);
     }
 
     /// <summary>
