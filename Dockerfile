@@ -22,6 +22,7 @@ RUN install -d -o app -g app /app/models
 COPY --chown=app:app models/1 /app/models/1
 COPY --chown=app:app models/2 /app/models/2
 COPY --chown=app:app models/3 /app/models/3
+COPY --chown=app:app models/4 /app/models/4
 COPY --chown=app:app models/current /app/models/current
 COPY --chown=app:app models/current.history /app/models/current.history
 

@@ -24,6 +24,13 @@ public class ShippedModelTests
         Assert.Equal(data.Fingerprint, model.Manifest.Data.Fingerprint);
         Assert.Equal(data.SupplementFingerprint, model.Manifest.Data.Supplement!.Fingerprint);
         Assert.True(model.Manifest.Metrics.AsServed);
+        // Its 90 % sets hold each language that has names enough, with the confidence they were fitted for.
+        var ninety = model.Manifest.Calibration.PredictionSets.Single(level => level.Coverage == 0.9).Languages!;
+        Assert.All(ninety.Where(language => language.ValidationNames >= 22), language =>
+        {
+            Assert.InRange(language.Confidence!.Value, Calibration.ThresholdConfidence, 1);
+            Assert.True(language.TestCoverage >= 0.85, $"{language.Language}: test coverage {language.TestCoverage}");
+        });
     }
 
     [Fact]
