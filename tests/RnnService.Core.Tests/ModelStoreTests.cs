@@ -253,6 +253,22 @@ public sealed class ModelStoreTests : IDisposable
     }
 
     [Fact]
+    public void AManifestClaimingAThresholdConfidenceAboveOneIsRefused()
+    {
+        // A threshold's confidence follows its test names (reliability bins have a confidence of another kind).
+        var confidence = new System.Text.RegularExpressions.Regex("(\"testNames\": \\d+,\\s*\"confidence\": )[0-9.E-]+");
+        TinyModel.Seed(models.Path, 1, manifest =>
+        {
+            Assert.Matches(confidence, manifest);
+            return confidence.Replace(manifest, "${1}7", 1);
+        });
+
+        var error = Assert.Throws<ModelLoadException>(() => new ModelStore(models.Path).Load(1));
+
+        Assert.Contains("confidences must be between 0 and 1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void VersionNumbersAreBoundedSoTheNextNeverOverflows()
     {
         var store = new ModelStore(models.Path);

@@ -78,6 +78,10 @@ public static class ManifestRules
                 return (field, "must give every language one threshold");
             }
             if (!thresholds.All(threshold => IsFraction(threshold.Threshold))) return (field, "thresholds must be between 0 and 1");
+            if (!thresholds.All(threshold => threshold.Confidence is not { } confidence || IsFraction(confidence)))
+            {
+                return (field, "confidences must be between 0 and 1");
+            }
         }
         return null;
     }
