@@ -170,15 +170,21 @@ public class FastRnnTests
             fast.Predict(names[i % names.Length], vocabulary, probabilities, temperature: 1.5);
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 5_000; i++)
+        // The runtime itself may allocate once on this thread while the loop runs (tiered JIT, on-stack replacement);
+        // an allocation in Predict would show in every round, so one round without any is the proof.
+        var fewestAllocated = long.MaxValue;
+        for (var round = 0; round < 5; round++)
         {
-            fast.Predict(encoded, probabilities);
-            fast.Predict(names[i % names.Length], vocabulary, probabilities, temperature: 1.5);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 2_000; i++)
+            {
+                fast.Predict(encoded, probabilities);
+                fast.Predict(names[i % names.Length], vocabulary, probabilities, temperature: 1.5);
+            }
+            fewestAllocated = Math.Min(fewestAllocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, fewestAllocated);
     }
 
     /// <summary>
